@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 /** Imports that would break the layering described in docs/architecture.md. */
 const vscodeBan = { name: 'vscode', message: 'Only src/extension may import vscode (see docs/architecture.md).' };
@@ -13,6 +14,10 @@ export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.lab/**', '.vscode-e2e/**', 'test-results/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  { languageOptions: { globals: { ...globals.node } } },
+  { files: ['webview/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['test/**/*.ts', 'test/**/*.mjs'], languageOptions: { globals: { ...globals.mocha } } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

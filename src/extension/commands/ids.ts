@@ -1,0 +1,11 @@
+// No vscode import here: the manifest unit test reads this list in plain Node.
+
+/** Every command the extension registers; `commandTable` must have exactly these keys. */
+export const commandIds = [
+  'lifeboat.refresh',
+  'lifeboat.showLog',
+  'lifeboat.openRepository',
+  'lifeboat.openTfvars',
+] as const;
+
+export type CommandId = (typeof commandIds)[number];

@@ -1,0 +1,4 @@
+// Resolved instead of the real 'vscode' package by tsconfig.core.json / tsconfig.node.json: importing it
+// from a layer that must not use it fails the type check with the message below.
+const layerViolation: 'This layer must not import vscode (see docs/architecture.md).' = 'forbidden';
+export default layerViolation;
