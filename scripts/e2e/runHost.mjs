@@ -5,25 +5,31 @@
 // `payload` that loads this repository as a development extension and runs the tests module
 // (shared/reference/vscode-e2e.md §8). Mocha's output is streamed to stdout.
 //
-// Usage: node scripts/e2e/runHost.mjs [--workspace <dir>] [--timeout <seconds>]
+// Usage: node scripts/e2e/runHost.mjs [--workspace <dir>] [--extension <dir>] [--timeout <seconds>]
+//   --extension: the extension folder to load (default: this repository)
 // Needs: scripts/e2e/setup.sh, then `npm run build` (dist/extension.js, out/test/host/index.js).
-// Writes test-results/host.json ({ suite, passed, failed }); exits 0 only if tests ran and all passed.
-import { existsSync } from 'node:fs';
+// Writes test-results/host.json and test-results/host-workbench.log (the workbench's whole console) ({ suite, passed, failed }); exits 0 only if tests ran and all passed.
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import util from 'node:util';
-import { ROOT, launchChromium, startCodeServer, workbenchUrl, writeSummary } from './codeServer.mjs';
+import { ROOT, launchChromium, startCodeServer, tail, workbenchUrl, writeSummary } from './codeServer.mjs';
 
 const SUITE = 'host';
 const MARKER = 'LIFEBOAT_HOST_RESULT';
+const START_MARKER = 'LIFEBOAT_HOST_START';
+/** Everything the workbench and the extension host log (codeAutomationLog), for diagnosis. */
+const WORKBENCH_LOG = path.join(ROOT, 'test-results/host-workbench.log');
 
 const { values } = parseArgs({
   options: {
     workspace: { type: 'string', default: path.join(ROOT, 'test/fixtures/homelab') },
+    extension: { type: 'string', default: ROOT },
     timeout: { type: 'string', default: '240' },
   },
 });
 const workspace = path.resolve(/** @type {string} */ (values.workspace));
+const extensionDir = path.resolve(/** @type {string} */ (values.extension));
 const timeoutMs = Number(values.timeout) * 1000;
 const testsModule = path.join(ROOT, 'out/test/host/index'); // the extension host require()s it
 
@@ -41,13 +47,20 @@ async function cleanup() {
   }
 }
 
-/** @param {string} line */
-function onHostOutput(line) {
-  process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
+let streaming = false;
+/**
+ * The workbench's console and the extension host's console both arrive here. Only the tests'
+ * output (between index.ts's start and result lines) goes to stdout; all of it goes to the log file.
+ * @param {string} level @param {string} line
+ */
+function onHostOutput(level, line) {
+  appendFileSync(WORKBENCH_LOG, `[${level}] ${line}\n`);
+  if (line.includes(START_MARKER)) { streaming = true; return; }
+  if (streaming) process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
   for (const l of line.split('\n')) {
     const marker = l.indexOf(MARKER);
     if (marker >= 0) {
-      try { result = JSON.parse(l.slice(marker + MARKER.length)); } catch { /* keep looking */ }
+      try { result = JSON.parse(l.slice(marker + MARKER.length)); streaming = false; } catch { /* keep looking */ }
     }
     const m = /^\s*(\d+) (passing|failing)\b/.exec(l);
     if (m?.[2] === 'passing') passingLine = Number(m[1]);
@@ -56,8 +69,10 @@ function onHostOutput(line) {
 }
 
 async function main() {
+  mkdirSync(path.dirname(WORKBENCH_LOG), { recursive: true });
+  writeFileSync(WORKBENCH_LOG, '');
   for (const [file, hint] of [
-    [path.join(ROOT, 'dist/extension.js'), 'npm run build'],
+    [path.join(extensionDir, 'dist/extension.js'), 'npm run build'],
     [`${testsModule}.js`, 'npm run build'],
     [workspace, 'the test workspace (test/fixtures/homelab)'],
   ]) {
@@ -74,12 +89,12 @@ async function main() {
   let exitWith = () => {};
   const exited = new Promise((resolve) => { exitWith = resolve; });
   await page.exposeFunction('codeAutomationExit', (/** @type {number} */ code) => exitWith(code));
-  await page.exposeFunction('codeAutomationLog', (/** @type {string} */ _level, /** @type {unknown[]} */ args) => {
-    onHostOutput(util.format(...(Array.isArray(args) ? args : [args])));
+  await page.exposeFunction('codeAutomationLog', (/** @type {string} */ level, /** @type {unknown[]} */ args) => {
+    onHostOutput(level, util.format(...(Array.isArray(args) ? args : [args])));
   });
   page.on('pageerror', (err) => console.error(`[host] page error: ${err.message}`));
 
-  const url = workbenchUrl(server.url, { folder: workspace, extensionDevelopmentPath: ROOT, extensionTestsPath: testsModule });
+  const url = workbenchUrl(server.url, { folder: workspace, extensionDevelopmentPath: extensionDir, extensionTestsPath: testsModule });
   console.error(`[host] opening the workbench (${server.url}) with ${path.relative(ROOT, testsModule)}`);
   await page.goto(url);
 
@@ -121,11 +136,13 @@ try {
     console.error('[host] no tests ran');
     failed = 1;
   }
+  if (!result) console.error(`[host] last lines of ${path.relative(ROOT, WORKBENCH_LOG)}:\n${tail(WORKBENCH_LOG, 30)}`);
   writeSummary(SUITE, passed, failed);
   exitCode = failed > 0 ? 1 : 0;
   console.log(`host: ${passed} passed, ${failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 } catch (err) {
   console.error(`[host] ERROR: ${err instanceof Error ? err.message : err}`);
+  if (existsSync(WORKBENCH_LOG)) console.error(`[host] last lines of ${path.relative(ROOT, WORKBENCH_LOG)}:\n${tail(WORKBENCH_LOG, 30)}`);
   const passed = result?.passed ?? passingLine;
   const failed = Math.max(1, result?.failed ?? failingLine);
   writeSummary(SUITE, passed, failed);

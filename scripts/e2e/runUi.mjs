@@ -8,7 +8,8 @@
 // mode and the repository is loaded as a development extension through the `payload` URL
 // (shared/reference/vscode-e2e.md §8; that mode does not show notification toasts).
 //
-// Usage: node scripts/e2e/runUi.mjs [--dev] [--vsix <file>] [--workspace <dir>] [name-filter...]
+// Usage: node scripts/e2e/runUi.mjs [--dev] [--vsix <file>] [--extension <dir>] [--workspace <dir>] [name-filter...]
+//   --dev: load the extension folder (--extension, default this repository) instead of a .vsix
 // Needs: scripts/e2e/setup.sh, then `npm run build` (and `npm run package` for the .vsix mode).
 // Writes test-results/ui.json ({ suite, passed, failed }) and screenshots test-results/ui-*.png.
 //
@@ -36,10 +37,12 @@ const { values, positionals } = parseArgs({
   options: {
     dev: { type: 'boolean', default: false },
     vsix: { type: 'string' },
+    extension: { type: 'string', default: ROOT },
     workspace: { type: 'string', default: path.join(ROOT, 'test/fixtures/homelab') },
   },
 });
 const workspace = path.resolve(/** @type {string} */ (values.workspace));
+const extensionDir = path.resolve(/** @type {string} */ (values.extension));
 
 let passed = 0;
 let failed = 0;
@@ -53,7 +56,7 @@ async function cleanup() {
 
 /** @returns {{ mode: 'vsix' | 'dev', vsix?: string }} */
 function chooseMode() {
-  if (values.dev) return { mode: 'dev' };
+  if (values.dev || values.extension !== ROOT) return { mode: 'dev' };
   const vsix = path.resolve(values.vsix ?? path.join(ROOT, 'lifeboat.vsix'));
   if (!existsSync(vsix)) {
     if (values.vsix) throw new Error(`${vsix} does not exist`);
@@ -86,8 +89,8 @@ async function main() {
   if (!existsSync(workspace)) throw new Error(`workspace ${workspace} does not exist`);
 
   const { mode, vsix } = chooseMode();
-  if (mode === 'dev' && !existsSync(path.join(ROOT, 'dist/extension.js'))) throw new Error('dist/extension.js is missing (npm run build)');
-  console.error(`[ui] extension: ${mode === 'vsix' ? `installed from ${path.relative(ROOT, /** @type {string} */ (vsix))}` : 'development extension (driver mode)'}`);
+  if (mode === 'dev' && !existsSync(path.join(extensionDir, 'dist/extension.js'))) throw new Error(`${extensionDir}/dist/extension.js is missing (npm run build)`);
+  console.error(`[ui] extension: ${mode === 'vsix' ? `installed from ${path.relative(ROOT, /** @type {string} */ (vsix))}` : `development extension ${extensionDir} (driver mode)`}`);
 
   const server = await startCodeServer({ name: SUITE, workspace, driverMode: mode === 'dev', ...(vsix ? { vsix } : {}) });
   cleanups.push(server.stop);
@@ -107,7 +110,7 @@ async function main() {
     };
     const open = async (folder = workspace) => {
       const url = mode === 'dev'
-        ? workbenchUrl(server.url, { folder, extensionDevelopmentPath: ROOT })
+        ? workbenchUrl(server.url, { folder, extensionDevelopmentPath: extensionDir })
         : workbenchUrl(server.url, { folder });
       await page.goto(url);
       await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });

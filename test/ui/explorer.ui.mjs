@@ -10,7 +10,13 @@ export async function run({ page, open, screenshot }) {
   await open();
 
   const entry = page.locator('.activitybar [aria-label^="Lifeboat"]').first();
-  await entry.waitFor({ timeout: 45_000 });
+  try {
+    await entry.waitFor({ timeout: 45_000 });
+  } catch {
+    const entries = await page.locator('.activitybar .action-item a[aria-label], .activitybar .action-label[aria-label]')
+      .evaluateAll((els) => els.map((el) => el.getAttribute('aria-label')));
+    throw new Error(`no "Lifeboat" entry in the activity bar; entries: ${JSON.stringify(entries)}`);
+  }
   await entry.click();
 
   const sidebar = page.locator('.part.sidebar');
@@ -28,8 +34,9 @@ export async function run({ page, open, screenshot }) {
     await page.waitForTimeout(250);
     seen = await labels();
   }
-  // Let the row icons and descriptions settle before the picture.
-  await page.waitForTimeout(500);
+  // Move the pointer off the activity bar (no tooltip) and let icons and descriptions settle.
+  await page.mouse.move(900, 500);
+  await page.waitForTimeout(700);
   await screenshot('explorer');
 
   const environments = seen.filter((label) => ENVIRONMENTS.includes(label));

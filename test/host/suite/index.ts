@@ -6,16 +6,18 @@ import './activation.test';
 import './commands.test';
 import './recoveryTree.test';
 
-/** Machine-readable result line, parsed by scripts/e2e/runHost.mjs. */
+/** Machine-readable lines parsed by scripts/e2e/runHost.mjs (it streams what is between them). */
+export const START_MARKER = 'LIFEBOAT_HOST_START';
 export const RESULT_MARKER = 'LIFEBOAT_HOST_RESULT';
 
 export function run(): Promise<void> {
   return new Promise((resolve, reject) => {
+    console.log(START_MARKER);
     try {
       const runner = mocha.run((failures) => {
         const { passes = 0, failures: failed = failures } = runner.stats ?? {};
+        console.log(`extension-host tests: ${passes} passed, ${failed} failed`);
         console.log(`${RESULT_MARKER} ${JSON.stringify({ passed: passes, failed })}`);
-        console.log(`host: ${passes} passed, ${failed} failed`);
         if (failed > 0) reject(new Error(`${failed} extension-host test(s) failed`));
         else resolve();
       });
