@@ -40,13 +40,17 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node\n' + nodeCommon.banner?.js },
   },
-  {
+];
+
+// What is never packaged: the extension-host test suite and the simulated homelab (lab/).
+if (!production) {
+  builds.push({
     ...nodeCommon,
     entryPoints: { 'test/host/index': 'test/host/suite/index.ts' },
     outdir: 'out',
     external: [...(nodeCommon.external ?? []), 'mocha'],
-  },
-];
+  });
+}
 
 if (existsSync('webview/main.ts')) {
   builds.push({
@@ -62,8 +66,8 @@ if (existsSync('webview/main.ts')) {
   });
 }
 
-// The simulated homelab (lab/) contributes its own entry points; it is never packaged.
-if (existsSync('lab/build.mjs')) {
+// The simulated homelab (lab/) contributes its own entry points.
+if (!production && existsSync('lab/build.mjs')) {
   const lab = await import('./lab/build.mjs');
   builds.push(...lab.builds(nodeCommon));
 }
@@ -81,5 +85,7 @@ await copyWasm();
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();
 } else {
-  await Promise.all(builds.map((options) => esbuild.build(options)));
+  // Every bundle is attempted, so one broken bundle does not hide the state of the others.
+  const results = await Promise.allSettled(builds.map((options) => esbuild.build(options)));
+  if (results.some((r) => r.status === 'rejected')) process.exit(1);
 }
