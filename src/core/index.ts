@@ -9,3 +9,4 @@ export { parseHcl, type HclDocument, type HclValue, type HclEntry, type Range, t
 export { readBackend, hostOf } from './config/tfvars';
 export { discoverEnvironments, findRepositoryRoot, homelabNodes, DEFAULT_ENVIRONMENTS_GLOB, type DiscoveryOptions } from './config/discovery';
 export { environmentsReport, type EnvironmentsReport } from './config/report';
+export * from './errors';

@@ -18,3 +18,59 @@ export const silentLog: LogSink = {
   warn: () => undefined,
   error: () => undefined,
 };
+
+// ---- remote shells (Proxmox nodes over SSH) ------------------------------------------------------
+
+/** How to reach a node. The host comes from tfvars; settings and ~/.ssh/config may refine it. */
+export interface NodeAddress {
+  /** The Proxmox node name (alpha). Also tried as an alias in ~/.ssh/config. */
+  readonly name: string;
+  /** The address from tfvars (10.20.0.10). */
+  readonly host: string;
+  readonly port?: number;
+  readonly user?: string;
+}
+
+export interface RemoteRunOptions {
+  readonly signal?: AbortSignal;
+  /** Called with each chunk of output as it arrives (for streaming to a log). */
+  readonly onStdout?: (chunk: string) => void;
+  readonly onStderr?: (chunk: string) => void;
+  readonly stdin?: string | Buffer;
+}
+
+export interface RemoteResult {
+  /** The remote exit code; null when the channel closed without one (connection lost). */
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * A shell on one Proxmox node. `command` is a complete POSIX shell command line built by
+ * `src/core/proxmox/shell.ts` (the one place that quotes arguments); implementations never
+ * build command lines themselves.
+ */
+export interface NodeShell {
+  readonly node: string;
+  exec(command: string, options?: RemoteRunOptions): Promise<RemoteResult>;
+}
+
+/** What the operator is asked when a node presents a host key not in known_hosts. */
+export interface UnknownHostKey {
+  readonly host: string;
+  readonly port: number;
+  readonly algorithm: string;
+  /** `SHA256:<base64 without padding>`, as `ssh` prints it. */
+  readonly fingerprint: string;
+}
+
+/** Returns true only when the operator explicitly accepted the key (then it is written to known_hosts). */
+export type HostKeyPrompt = (key: UnknownHostKey) => Promise<boolean>;
+
+/** One connection per node, reused and multiplexed; implemented in src/adapters/ssh. */
+export interface NodeShellPool {
+  shell(address: NodeAddress): NodeShell;
+  /** Closes every connection. */
+  dispose(): void;
+}

@@ -1,0 +1,52 @@
+/**
+ * Typed errors with reasons (GitLens' `PushError.is(err, reason)` idea): surfaces map a reason to a
+ * translated message and an action; nothing matches on message text.
+ */
+export type LifeboatErrorReason =
+  // reaching a node
+  | 'hostUnreachable' | 'authFailed' | 'hostKeyUnknown' | 'hostKeyRejected' | 'hostKeyChanged' | 'connectionLost'
+  // remote commands and their input
+  | 'remoteCommandFailed' | 'unexpectedOutput' | 'invalidValue'
+  // restore
+  | 'noBackup' | 'noBackupOnDate' | 'backupCorrupt' | 'vmidInUse' | 'vmidNotFound' | 'storageMissing' | 'storageFull'
+  | 'guestLocked' | 'restoreInProgress' | 'safetyPointFailed' | 'notConfirmed' | 'taskFailed' | 'unreachableAfterRestore'
+  // state
+  | 'versionNotFound' | 'versioningDisabled' | 'stateLocked' | 'invalidState' | 'storeUnreachable';
+
+export class LifeboatError extends Error {
+  override readonly name = 'LifeboatError';
+
+  constructor(
+    readonly reason: LifeboatErrorReason,
+    message: string,
+    /** Values for the surface's message (vmid, node, dates…); never secrets. */
+    readonly details: Readonly<Record<string, string | number | boolean | undefined>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  static is(err: unknown, reason?: LifeboatErrorReason): err is LifeboatError {
+    return err instanceof LifeboatError && (reason === undefined || err.reason === reason);
+  }
+}
+
+const CANCELLED = Symbol.for('lifeboat.cancelled');
+
+/** Cancellation has its own class with a brand; it is never matched by message text. */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  readonly [CANCELLED] = true;
+
+  constructor(message = 'Cancelled') {
+    super(message);
+  }
+
+  static is(err: unknown): err is CancelledError {
+    return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[CANCELLED] === true;
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
+}
