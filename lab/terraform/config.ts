@@ -105,6 +105,14 @@ export async function readDesired(dir: string): Promise<DesiredGuest[]> {
   return out;
 }
 
+/** The tfvars `environment` value (prod, lab, monitoring), which names the resource layout. */
+export async function readEnvironmentName(dir: string): Promise<string | undefined> {
+  const f = path.join(dir, 'terraform.tfvars');
+  if (!existsSync(f)) return undefined;
+  const doc = await parseHcl(readFileSync(f, 'utf8'));
+  return asString(attr(doc.body, 'environment'));
+}
+
 /** An error printed in Terraform's box format; exit code 1. */
 export class TfError extends Error {
   constructor(readonly summary: string, readonly detail = '') {

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as Minio from 'minio';
-import { errorBox, readBackend, readDesired, TfError, type Backend, type DesiredGuest } from './config';
+import { errorBox, readBackend, readDesired, readEnvironmentName, TfError, type Backend, type DesiredGuest } from './config';
 import { clusterGuests, ensureGuestRunning, type ClusterGuest } from './cluster';
 import { guestAttributes, lineageFor, PROVIDER, resourceAddress, TERRAFORM_VERSION, type StateResource, type TerraformState } from '../seed/states';
 import { defaultHomelab, labAddressOf } from '../homelab';
@@ -514,7 +514,7 @@ async function loadEnv(dir: string, args: Args) {
   const backend = await readBackend(dir, args.backendConfig);
   requireInit(dir, backend);
   const desired = await readDesired(dir);
-  const env = path.basename(dir);
+  const env = (await readEnvironmentName(dir)) ?? path.basename(dir);
   const stateDir = pveStateDir();
   const cluster = stateDir && existsSync(stateDir) ? clusterGuests(stateDir) : undefined;
   return { backend, desired, env, stateDir, cluster };

@@ -68,7 +68,7 @@ describe('lab: default homelab spec', () => {
     assert.deepEqual(proxy, { kind: 'tcp-proxy', port: asNumber(entry(minio, 'port')?.value), target: { host: '127.0.0.1', port: 19010 } });
     const ports = g301?.services.map((s) => s.port).sort((a, b) => a - b);
     assert.deepEqual(ports, [22, 3000, 9090, 9093]);
-    const nodes = (entry(mon, 'proxmox_nodes')?.value as { items: unknown[] }).items.map((i) => objectEntries(i as never));
+    const nodes = (entry(mon, 'proxmox_nodes')?.value as unknown as { items: unknown[] }).items.map((i) => objectEntries(i as never));
     assert.deepEqual(nodes.map((n) => [asString(entry(n, 'name')?.value), asString(entry(n, 'ip')?.value)]), spec.nodes.map((n) => [n.name, n.address]));
   });
 
