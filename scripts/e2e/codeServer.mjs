@@ -40,6 +40,8 @@ export const SETTINGS = {
   'chat.disableAIFeatures': true,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'workbench.tips.enabled': false,
+  // Test workspaces live inside this git repository: no "open the parent repository?" toast.
+  'git.openRepositoryInParentFolders': 'never',
 };
 
 /** Throws a readable error when setup.sh has not been run. */
@@ -134,6 +136,7 @@ function groupAlive(pgid) {
  * @property {string} logFile
  * @property {string} stateDir
  * @property {Record<string, string>} env  the XDG/TMPDIR environment of this instance
+ * @property {Promise<number | string>} exited  settles with the exit code (or signal) when the server exits
  * @property {() => Promise<void>} stop    kills the whole process group (TERM, then KILL after 5 s) and waits
  */
 
@@ -193,7 +196,11 @@ export async function startCodeServer(options) {
   const pid = /** @type {number} */ (child.pid);
   /** @type {number | string | null} */
   let exited = null;
-  const exitPromise = new Promise((resolve) => child.once('exit', (code, signal) => { exited = code ?? signal; resolve(undefined); }));
+  /** @type {Promise<number | string>} */
+  const exitPromise = new Promise((resolve) => child.once('exit', (code, signal) => {
+    exited = code ?? signal ?? 'unknown';
+    resolve(exited);
+  }));
 
   let stopped = false;
   const stop = async () => {
@@ -227,7 +234,7 @@ export async function startCodeServer(options) {
     throw err;
   }
   say(`${url} ready in ${Date.now() - started} ms (pid ${pid}, log ${path.relative(ROOT, logFile)})`);
-  return { url, port, host: `127.0.0.1:${port}`, workspace, pid, logFile, stateDir: dir, env: stateEnv, stop };
+  return { url, port, host: `127.0.0.1:${port}`, workspace, pid, logFile, stateDir: dir, env: stateEnv, exited: exitPromise, stop };
 }
 
 /**
@@ -280,11 +287,12 @@ export async function launchChromium(options = {}) {
 }
 
 /**
- * Writes test-results/<suite>.json ({ suite, passed, failed }), the format scripts/test.mjs sums.
+ * Writes the suite summary { suite, passed, failed } that scripts/test.mjs sums: to $TEST_SUMMARY when
+ * the top-level runner sets it, else test-results/<suite>.json.
  * @param {string} suite @param {number} passed @param {number} failed
  */
 export function writeSummary(suite, passed, failed) {
-  const dir = path.join(ROOT, 'test-results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${suite}.json`), JSON.stringify({ suite, passed, failed }) + '\n');
+  const file = process.env.TEST_SUMMARY ? path.resolve(process.env.TEST_SUMMARY) : path.join(ROOT, 'test-results', `${suite}.json`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ suite, passed, failed }) + '\n');
 }
