@@ -91,6 +91,8 @@ export interface BackupJobSpec {
   readonly node?: string;
   readonly pruneBackups?: Readonly<Record<string, string>>;
   readonly comment?: string;
+  /** vzdump `notes-template`, e.g. `{{guestname}}` (optional extension). */
+  readonly notesTemplate?: string;
 }
 
 export interface ClusterSpec {
