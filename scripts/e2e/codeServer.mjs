@@ -203,9 +203,13 @@ export async function startCodeServer(options) {
   }));
 
   let stopped = false;
+  // Last resort if the caller exits without stop() (uncaught error, process.exit in a handler).
+  const killOnExit = () => { if (!stopped) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } };
+  process.on('exit', killOnExit);
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    process.off('exit', killOnExit);
     try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
     const deadline = Date.now() + 5000;
     while (groupAlive(pid) && Date.now() < deadline) await sleep(100);
@@ -276,6 +280,11 @@ export async function launchChromium(options = {}) {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: options.headless ?? true,
+    // The caller owns signal handling (it must also stop code-server); playwright's own handlers
+    // would exit the process before that happens.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     // launch() uses a fresh temporary profile; it rejects --user-data-dir.
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

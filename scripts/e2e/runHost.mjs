@@ -9,7 +9,7 @@
 //   --extension: the extension folder to load (default: this repository)
 // Needs: scripts/e2e/setup.sh, then `npm run build` (dist/extension.js, out/test/host/index.js).
 // Writes test-results/host.json and test-results/host-workbench.log (the workbench's whole console) ({ suite, passed, failed }); exits 0 only if tests ran and all passed.
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import util from 'node:util';
@@ -41,10 +41,16 @@ let failingLine = 0;
 const cleanups = [];
 const started = Date.now();
 
-async function cleanup() {
-  for (const fn of cleanups.splice(0).reverse()) {
-    try { await fn(); } catch (err) { console.error(`[host] cleanup: ${err}`); }
-  }
+/** @type {Promise<void> | undefined} */
+let cleaning;
+/** Stops the browser and code-server once; concurrent callers (signal handler, main path) share it. */
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try { await fn(); } catch (err) { console.error(`[host] cleanup: ${err}`); }
+    }
+  })();
+  return cleaning;
 }
 
 let streaming = false;
@@ -112,10 +118,8 @@ async function main() {
 }
 
 let exitCode = 1;
-let signalled = false;
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   process.once(signal, async () => {
-    signalled = true;
     console.error(`[host] ${signal}: stopping`);
     writeSummary(SUITE, result?.passed ?? passingLine, Math.max(1, result?.failed ?? failingLine));
     await cleanup();
@@ -142,12 +146,12 @@ try {
   console.log(`host: ${passed} passed, ${failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 } catch (err) {
   console.error(`[host] ERROR: ${err instanceof Error ? err.message : err}`);
-  if (existsSync(WORKBENCH_LOG)) console.error(`[host] last lines of ${path.relative(ROOT, WORKBENCH_LOG)}:\n${tail(WORKBENCH_LOG, 30)}`);
+  if (existsSync(WORKBENCH_LOG) && statSync(WORKBENCH_LOG).size > 0) console.error(`[host] last lines of ${path.relative(ROOT, WORKBENCH_LOG)}:\n${tail(WORKBENCH_LOG, 30)}`);
   const passed = result?.passed ?? passingLine;
   const failed = Math.max(1, result?.failed ?? failingLine);
   writeSummary(SUITE, passed, failed);
   console.log(`host: ${passed} passed, ${failed} failed`);
 } finally {
-  if (!signalled) await cleanup();
+  await cleanup();
 }
 process.exit(exitCode);

@@ -48,10 +48,16 @@ let passed = 0;
 let failed = 0;
 /** @type {(() => Promise<void>)[]} */
 const cleanups = [];
-async function cleanup() {
-  for (const fn of cleanups.splice(0).reverse()) {
-    try { await fn(); } catch (err) { console.error(`[ui] cleanup: ${err}`); }
-  }
+/** @type {Promise<void> | undefined} */
+let cleaning;
+/** Stops the browser and code-server once; concurrent callers (signal handler, main path) share it. */
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try { await fn(); } catch (err) { console.error(`[ui] cleanup: ${err}`); }
+    }
+  })();
+  return cleaning;
 }
 
 /** @returns {{ mode: 'vsix' | 'dev', vsix?: string }} */
@@ -133,10 +139,8 @@ async function main() {
   }
 }
 
-let signalled = false;
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   process.once(signal, async () => {
-    signalled = true;
     console.error(`[ui] ${signal}: stopping`);
     writeSummary(SUITE, passed, Math.max(1, failed));
     await cleanup();
@@ -151,7 +155,7 @@ try {
   console.error(`[ui] ERROR: ${err instanceof Error ? err.message : err}`);
   failed = Math.max(1, failed);
 } finally {
-  if (!signalled) await cleanup();
+  await cleanup();
 }
 if (passed + failed === 0) failed = 1;
 writeSummary(SUITE, passed, failed);
