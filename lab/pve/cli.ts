@@ -90,8 +90,14 @@ export function write(stream: NodeJS.WriteStream, text: string): void {
   }
 }
 
-export const out = (text: string): void => write(process.stdout, text);
-export const err = (text: string): void => write(process.stderr, text);
+/** Where tool output goes: the process streams, or a test's capture (runToolInProcess). */
+let sink: { out(text: string): void; err(text: string): void } | undefined;
+export function setOutputSink(s: typeof sink): void {
+  sink = s;
+}
+
+export const out = (text: string): void => (sink ? sink.out(text) : write(process.stdout, text));
+export const err = (text: string): void => (sink ? sink.err(text) : write(process.stderr, text));
 
 export function vmidArg(v: string | undefined, usage: string): number {
   if (v === undefined) throw paramError({ vmid: 'property is missing and it is not optional' }, usage);

@@ -112,3 +112,9 @@ export function cTime(epochMs: number): string {
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
 }
+
+/** C `%.3g` (as vma prints percentages: `73.1`, `2.95`, `100`). */
+export function g3(x: number): string {
+  if (x === 0) return '0';
+  return String(Number(x.toPrecision(3)));
+}

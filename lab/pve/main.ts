@@ -86,19 +86,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Runs a tool invocation: errors raised before a task print their message and set the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (e) {
+    if (e instanceof ToolError) {
+      err(e.message.endsWith('\n') ? e.message : `${e.message}\n`);
+      return e.exitCode;
+    }
+    err(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 255;
+  }
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      if (e instanceof ToolError) {
-        err(e.message.endsWith('\n') ? e.message : `${e.message}\n`);
-        process.exitCode = e.exitCode;
-      } else {
-        err(`${e instanceof Error ? e.message : String(e)}\n`);
-        process.exitCode = 255;
-      }
-    },
-  );
+  void run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

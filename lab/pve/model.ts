@@ -15,7 +15,7 @@ export const GiB = 1024 ** 3;
 export const STATE_FILE = 'cluster.json';
 
 export interface StorageState extends StorageSpec {
-  /** The real directory backing the storage (its `dump/` holds the archives). */
+  /** The real directory backing the storage (its `dump/` holds the archives); absolute in memory, relative to the state dir on disk. */
   readonly path: string;
 }
 
@@ -23,7 +23,7 @@ export interface NodeState {
   readonly name: string;
   readonly address: string;
   readonly labAddress: string;
-  readonly storages: StorageState[];
+  storages: StorageState[];
   /** Epoch ms the node "booted" (uptime). */
   readonly bootedAt: number;
 }
@@ -67,16 +67,45 @@ export function statePath(stateDir: string): string {
   return path.join(stateDir, STATE_FILE);
 }
 
+/**
+ * Storage paths are stored relative to the state dir (so a state dir can be copied or moved) and
+ * made absolute in memory.
+ */
+function absolutize(state: ClusterState, stateDir: string): void {
+  const root = path.resolve(stateDir);
+  for (const n of state.nodes) n.storages = n.storages.map((s) => ({ ...s, path: path.resolve(root, s.path) }));
+}
+
+function relativize(state: ClusterState, stateDir: string): void {
+  const root = path.resolve(stateDir);
+  for (const n of state.nodes) n.storages = n.storages.map((s) => ({ ...s, path: path.relative(root, s.path) }));
+}
+
+/** Serialises a state for `cluster.json` (storage paths relative). */
+export function serializeState(state: ClusterState, stateDir: string): string {
+  const copy = JSON.parse(JSON.stringify(state)) as ClusterState;
+  relativize(copy, stateDir);
+  return JSON.stringify(copy, null, 1);
+}
+
 export function readState(stateDir: string): ClusterState {
   const state = readJson<ClusterState | null>(statePath(stateDir), null);
   if (!state) throw new Error(`no simulated cluster in '${stateDir}' (seedCluster first)`);
+  absolutize(state, stateDir);
   return state;
 }
 
 /** Read-modify-write of the model under the state lock. */
 export function mutateState<R>(stateDir: string, fn: (state: ClusterState) => R): R {
   if (!fs.existsSync(statePath(stateDir))) throw new Error(`no simulated cluster in '${stateDir}' (seedCluster first)`);
-  return updateJson<ClusterState, R>(statePath(stateDir), null as unknown as ClusterState, fn);
+  return updateJson<ClusterState, R>(statePath(stateDir), null as unknown as ClusterState, (doc) => {
+    absolutize(doc, stateDir);
+    try {
+      return fn(doc);
+    } finally {
+      relativize(doc, stateDir);
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

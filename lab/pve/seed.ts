@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ClusterSpec, GuestSpec, BackupSpec } from './spec';
-import { type ClusterState, type NodeState, addGuest, defaultDataFraction, disksOf, guestName, GiB } from './model';
+import { type ClusterState, type NodeState, addGuest, serializeState, defaultDataFraction, disksOf, guestName, GiB } from './model';
 import { buildArchive, corruptFile, dumpDir, logNameOf, relToState } from './archive';
 import { writeFileAtomic } from './store';
 import { humanIec, localDateTime, vzdumpSize } from './format';
@@ -72,7 +72,7 @@ export async function seedCluster(stateDir: string, spec: ClusterSpec, now: Date
   }
   const work = spec.guests.flatMap((g) => g.backups.map((b) => ({ g, b })));
   await pool(work, 4, async ({ g, b }) => writeSeedBackup(dir, state, g, b));
-  writeFileAtomic(path.join(dir, 'cluster.json'), JSON.stringify(state, null, 1));
+  writeFileAtomic(path.join(dir, 'cluster.json'), serializeState(state, dir));
 }
 
 async function writeSeedBackup(dir: string, state: ClusterState, g: GuestSpec, b: BackupSpec): Promise<void> {

@@ -7,6 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { ClusterSpec } from './spec';
+import { seedCluster } from './seed';
+import { setOutputSink } from './cli';
+import { run } from './main';
 
 const GiB = 1024 ** 3;
 let built: Promise<string> | undefined;
@@ -46,6 +49,48 @@ export async function runTool(stateDir: string, node: string, tool: string, args
   });
 }
 
+/**
+ * Runs a tool in this process (much faster than a new node process; same code path as the
+ * bundle's entry). Task commands still spawn their detached worker from the bundle.
+ */
+export async function runToolInProcess(stateDir: string, node: string, tool: string, args: readonly string[]): Promise<RunResult> {
+  const script = await buildPveBundle();
+  const keys = ['PVE_SIM_STATE', 'PVE_SIM_NODE', 'PVE_SIM_SCRIPT'] as const;
+  const saved = keys.map((k) => process.env[k]);
+  Object.assign(process.env, { PVE_SIM_STATE: stateDir, PVE_SIM_NODE: node, PVE_SIM_SCRIPT: script });
+  let stdout = '';
+  let stderr = '';
+  setOutputSink({ out: (t) => (stdout += t), err: (t) => (stderr += t) });
+  try {
+    const code = await run([tool, ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    setOutputSink(undefined);
+    keys.forEach((k, i) => {
+      if (saved[i] === undefined) delete process.env[k];
+      else process.env[k] = saved[i];
+    });
+  }
+}
+
+let template: Promise<string> | undefined;
+
+/**
+ * A fresh state dir seeded from smallSpec() (seeded once per process into a template, then
+ * copied: the state dir is relocatable, and copying is ~10x faster than re-compressing).
+ */
+export async function seededStateDir(): Promise<string> {
+  template ??= (async () => {
+    const d = tempStateDir();
+    await seedCluster(d, smallSpec(), new Date('2026-01-04T10:00:00Z'));
+    return d;
+  })();
+  const src = await template;
+  const dst = tempStateDir();
+  fs.cpSync(src, dst, { recursive: true, preserveTimestamps: true });
+  return dst;
+}
+
 export function tempStateDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'pve-state-'));
 }
@@ -60,13 +105,13 @@ export function smallSpec(): ClusterSpec {
   return {
     clusterName: 'homelab',
     nodes: [
-      { name: 'alpha', address: '10.20.0.10', labAddress: '127.20.0.10', storages },
-      { name: 'beta', address: '10.20.0.11', labAddress: '127.20.0.11', storages },
+      { name: 'alpha', address: '10.20.0.10', labAddress: '127.77.0.10', storages },
+      { name: 'beta', address: '10.20.0.11', labAddress: '127.77.0.11', storages },
     ],
     guests: [
       {
         vmid: 121, name: 'gitea', type: 'qemu', node: 'alpha', status: 'running', cores: 2, memoryMiB: 2048, agent: true,
-        disks: [{ key: 'scsi0', storage: 'local-lvm', sizeGiB: 32 }], address: '10.20.0.21', labAddress: '127.20.0.21',
+        disks: [{ key: 'scsi0', storage: 'local-lvm', sizeGiB: 32 }], address: '10.20.0.21', labAddress: '127.77.0.21',
         services: [{ kind: 'ssh-banner', port: 22 }], tags: ['prod'],
         backups: [
           { time: '2026-01-01T02:00:05', storage: 'local', compress: 'zstd', notes: 'gitea' },
@@ -76,7 +121,7 @@ export function smallSpec(): ClusterSpec {
       },
       {
         vmid: 131, name: 'postgres', type: 'lxc', node: 'alpha', status: 'running', cores: 1, memoryMiB: 1024,
-        disks: [{ key: 'rootfs', storage: 'local-lvm', sizeGiB: 8 }], address: '10.20.0.31', labAddress: '127.20.0.31',
+        disks: [{ key: 'rootfs', storage: 'local-lvm', sizeGiB: 8 }], address: '10.20.0.31', labAddress: '127.77.0.31',
         services: [{ kind: 'ssh-banner', port: 22 }],
         backups: [
           { time: '2026-01-02T02:10:00', storage: 'backups', compress: 'gzip' },
@@ -85,7 +130,7 @@ export function smallSpec(): ClusterSpec {
       },
       {
         vmid: 201, name: 'sandbox', type: 'qemu', node: 'beta', status: 'stopped', cores: 1, memoryMiB: 1024,
-        disks: [{ key: 'scsi0', storage: 'local-lvm', sizeGiB: 16 }], address: '10.20.0.41', labAddress: '127.20.0.41',
+        disks: [{ key: 'scsi0', storage: 'local-lvm', sizeGiB: 16 }], address: '10.20.0.41', labAddress: '127.77.0.41',
         services: [], backups: [{ time: '2026-01-03T03:00:00', storage: 'local', compress: 'lzo' }],
       },
     ],

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { out, err } from '../cli';
 import { VmaError, readVmaHeader, verifyVma, type VmaHeaderInfo } from '../vma';
-import { cTime } from '../format';
+import { cTime, g3 } from '../format';
 
 const USAGE = `usage: vma command [command options]
 
@@ -69,7 +69,7 @@ export async function vmaTool(args: string[]): Promise<number> {
       const h = readVmaHeader(data);
       const c = h.configs.find((x) => x.name === name);
       if (!c) return gError(`unable to find configuration data '${name}'`);
-      process.stdout.write(c.data);
+      out(c.data.toString('utf8'));
       return 0;
     }
     // verify
@@ -80,8 +80,8 @@ export async function vmaTool(args: string[]): Promise<number> {
       if (verbose) out(`progress ${pct}% (read ${bytes} bytes, duration ${Math.floor((Date.now() - started) / 1000)} sec)\n`);
     });
     if (verbose) {
-      out(`total bytes read ${r.totalBytes}, sparse bytes ${r.sparseBytes} (${((r.sparseBytes * 100) / Math.max(1, r.totalBytes)).toFixed(3).replace(/0+$/, '').replace(/\.$/, '')}%)\n`);
-      out(`space reduction due to 4K zero blocks ${((r.zeroBlockBytes * 100) / Math.max(1, r.totalBytes)).toFixed(3).replace(/0+$/, '').replace(/\.$/, '')}%\n`);
+      out(`total bytes read ${r.totalBytes}, sparse bytes ${r.sparseBytes} (${g3((r.sparseBytes * 100) / Math.max(1, r.totalBytes))}%)\n`);
+      out(`space reduction due to 4K zero blocks ${g3((r.zeroBlockBytes * 100) / Math.max(1, r.totalBytes))}%\n`);
     }
     return 0;
   } catch (e) {
