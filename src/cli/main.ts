@@ -2,9 +2,11 @@
  * `lifeboat`: the same procedures as the extension, headless. Exit codes: 0 success, 1 failure,
  * 2 usage error (unknown option, missing argument) with a usage line.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { version } from '../../package.json';
 import { environmentsCommand, type CliIo } from './commands/environments';
+import { restoreVmCommand, type RestoreVmOptions } from './commands/restoreVm';
+import { LifeboatError, parseDay, parseVmid, checkNodeName, checkStorageId } from '../core';
 import { initL10n, t } from './l10n';
 import { ExitCode, styles } from './output';
 
@@ -23,12 +25,39 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--glob <pattern>', t('where environments are (default: infrastructure/proxmox/environments/*/terraform.tfvars)'))
     .action(async (opts: { json?: boolean; root?: string; glob?: string }) => setExit(await environmentsCommand(opts, io)));
 
+  program
+    .command('restore-vm')
+    .description(t('Restore a VM or container from its newest backup (or one by date), in place with a safety point, or to a new VMID'))
+    .argument('<vmid>', t('the guest to restore'), validated((v) => String(parseVmid(v))))
+    .option('--node <node>', t('the node to restore on (default: where the guest is)'), validated(checkNodeName))
+    .option('--storage <storage>', t('target storage for the disks (default: as in the backup)'), validated(checkStorageId))
+    .option('--date <YYYY-MM-DD>', t('use the newest backup of that day'), validated((v) => (parseDay(v), v)))
+    .option('--target-id <vmid>', t('restore beside the original under this new VMID'), validated((v) => String(parseVmid(v, 'target VMID'))))
+    .option('--link-down', t('with --target-id: leave the network link down to avoid an address clash'))
+    .option('--dry-run', t('show the plan and the exact commands, change nothing'))
+    .option('--force', t('answer yes to the confirmation (the plan is still printed)'))
+    .option('--json', t('print the report as JSON'))
+    .option('--root <dir>', t('the repository root (default: found from the current folder)'))
+    .option('--verbose', t('show debug lines'))
+    .action(async (vmid: string, opts: RestoreVmOptions) => setExit(await restoreVmCommand(vmid, opts, io)));
+
   // A usage error prints the usage line of the command that was misused.
   for (const cmd of [program, ...program.commands]) {
     const name = cmd === program ? 'lifeboat' : `lifeboat ${cmd.name()}`;
     cmd.showHelpAfterError(`${t('Usage')}: ${name} ${cmd.usage()}\n${t('(run lifeboat --help for usage)')}`);
   }
   return program;
+}
+
+/** Validates an argument with a core validator; a bad value is a usage error (exit 2). */
+function validated(check: (value: string) => string): (value: string) => string {
+  return (value) => {
+    try {
+      return check(value);
+    } catch (err) {
+      throw new InvalidArgumentError(LifeboatError.is(err) ? t('expected {0}', String(err.details.expected ?? '')) : String(err));
+    }
+  };
 }
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

@@ -74,3 +74,15 @@ export interface NodeShellPool {
   /** Closes every connection. */
   dispose(): void;
 }
+
+// ---- network probes (reachability after a restore, health endpoints) ---------------------------
+
+export interface NetworkProbe {
+  /** True when a TCP connection to host:port is accepted within the timeout. */
+  tcp(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /** ICMP echo where the platform allows it; `unavailable` when ping cannot run here. */
+  ping(host: string, timeoutMs: number, signal?: AbortSignal): Promise<'ok' | 'failed' | 'unavailable'>;
+}
+
+/** Waits, abortably; injected so tests and the simulated lab can run fast. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;

@@ -10,7 +10,7 @@ async function messages(patterns: string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   for (const file of await glob(patterns, { cwd: root, absolute: true })) {
     const text = await fs.readFile(file, 'utf8');
-    for (const m of text.matchAll(/(?:\bl10n\.t|(?<![\w.])t)\(\s*'((?:[^'\\]|\\.)*)'/g)) {
+    for (const m of text.matchAll(/(?:\bl10n\.t|(?<![\w.])t|(?<![\w.])msg)\(\s*'((?:[^'\\]|\\.)*)'/g)) {
       found.set(m[1]!.replace(/\\'/g, "'"), path.relative(root, file));
     }
   }
@@ -18,9 +18,9 @@ async function messages(patterns: string[]): Promise<Map<string, string>> {
 }
 
 describe('translations', () => {
-  it('every user-facing string of the extension and the CLI has a French translation', async () => {
+  it('every user-facing string (extension, CLI, and the core\'s msg() sentences) has a French translation', async () => {
     const fr = JSON.parse(await fs.readFile(path.join(root, 'l10n/bundle.l10n.fr.json'), 'utf8')) as Record<string, string>;
-    const all = await messages(['src/extension/**/*.ts', 'src/cli/**/*.ts', 'src/shared/**/*.ts']);
+    const all = await messages(['src/extension/**/*.ts', 'src/cli/**/*.ts', 'src/shared/**/*.ts', 'src/core/**/*.ts']);
     assert.ok(all.size > 20, `expected many messages, found ${all.size}`);
     const missing = [...all].filter(([msg]) => !(msg in fr)).map(([msg, file]) => `${file}: ${msg}`);
     assert.deepEqual(missing, []);

@@ -1,0 +1,139 @@
+/**
+ * `lifeboat restore-vm <vmid> [--node N] [--storage S] [--date YYYY-MM-DD] [--target-id ID]
+ *  [--link-down] [--dry-run] [--force] [--json]` — the interface of the operator's restore-vm.sh.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import {
+  LifeboatError, english, loadInventory, planGuestRestore, restoreAftermath, runPlan,
+  type Plan, type RunReport,
+} from '../../core';
+import { sleep } from '../../adapters/net/probe';
+import { planLines, reportLines, reportMarkdown } from '../../shared/reportText';
+import type { CliIo } from './environments';
+import { t } from '../l10n';
+import { ExitCode } from '../output';
+import { confirm } from '../prompt';
+import { openRuntime } from '../runtime';
+import { describeError } from '../errors';
+
+export interface RestoreVmOptions {
+  readonly node?: string;
+  readonly storage?: string;
+  readonly date?: string;
+  readonly targetId?: string;
+  readonly linkDown?: boolean;
+  readonly dryRun?: boolean;
+  readonly force?: boolean;
+  readonly json?: boolean;
+  readonly root?: string;
+  readonly verbose?: boolean;
+}
+
+export async function restoreVmCommand(vmid: string, o: RestoreVmOptions, io: CliIo): Promise<number> {
+  const rt = await openRuntime(io, { root: o.root, json: Boolean(o.json), verbose: o.verbose });
+  const activeRestores = new Set<number>();
+  try {
+    if (rt.nodes.length === 0) {
+      io.err(t('No Proxmox node found in {0}: nothing was changed.', rt.discovery.root));
+      return ExitCode.failure;
+    }
+    const inventory = await loadInventory({ nodes: rt.nodes, pool: rt.pool, log: rt.log, signal: rt.signal });
+    for (const n of inventory.nodes.filter((x) => !x.reachable)) io.err(t('Node {0} could not be read: {1}', n.node, n.error?.message ?? ''));
+    const { plan, facts } = await planGuestRestore(
+      { vmid, node: o.node, storage: o.storage, date: o.date, targetId: o.targetId, linkDown: o.linkDown },
+      { inventory, shell: (node) => rt.pool.shell(rt.nodes.find((n) => n.name === node) ?? { name: node, host: node }), probe: rt.probe, sleep, log: rt.log, declared: rt.discovery.environments.flatMap((e) => e.guests), activeRestores, timing: timingFromEnv(io.env) },
+    );
+
+    if (o.dryRun) {
+      if (o.json) io.out(JSON.stringify({ dryRun: true, plan: planJson(plan), facts }, null, 2));
+      else {
+        for (const line of planLines(plan, t)) io.out(line);
+        io.out('');
+        io.out(t('Dry run: nothing was changed.'));
+      }
+      return ExitCode.ok;
+    }
+
+    if (!o.json) for (const line of planLines(plan, t)) io.out(line);
+    const interactive = Boolean(process.stdin.isTTY) && io.env.CI !== 'true';
+    const question = plan.destroys.length ? t('Overwrite it? This cannot be undone except from the safety point.') : t('Run this restore?');
+    if (!(await confirm(question, { force: Boolean(o.force), interactive }))) {
+      io.err(interactive ? t('Not confirmed: nothing was changed.') : t('Not confirmed (no terminal to ask on): nothing was changed. Rerun with --force to proceed without a question.'));
+      return ExitCode.failure;
+    }
+
+    const report = await runPlan(plan, {
+      signal: rt.signal,
+      log: rt.log,
+      onProgress: (p) => { if (p.fraction !== undefined && !o.json) io.err(`  ${p.stepId} ${Math.round(p.fraction * 100)}%`); },
+      aftermath: (stepFacts) => restoreAftermath(facts, stepFacts),
+    });
+    const saved = await saveReport(rt.discovery.root, report);
+    if (o.json) io.out(JSON.stringify(reportJson(report, saved), null, 2));
+    else {
+      io.out('');
+      for (const line of reportLines(report, t)) io.out(line);
+      io.out(t('Report written to {0}', saved));
+    }
+    return report.status === 'succeeded' ? ExitCode.ok : ExitCode.failure;
+  } catch (err) {
+    if (LifeboatError.is(err, 'invalidValue')) {
+      io.err(describeError(err));
+      return ExitCode.usage;
+    }
+    const text = describeError(err);
+    if (o.json) io.out(JSON.stringify({ status: 'failed', error: { reason: LifeboatError.is(err) ? err.reason : 'internal', message: err instanceof Error ? err.message : String(err) }, changed: false }, null, 2));
+    io.err(text);
+    io.err(t('Nothing was changed.'));
+    return ExitCode.failure;
+  } finally {
+    rt.dispose();
+  }
+}
+
+/** The lab scales time down for tests; real nodes use the defaults. */
+function timingFromEnv(env: NodeJS.ProcessEnv) {
+  const poll = Number(env.LIFEBOAT_POLL_MS);
+  return Number.isFinite(poll) && poll > 0 ? { pollMs: poll } : {};
+}
+
+export function planJson(plan: Plan) {
+  return {
+    id: plan.id,
+    kind: plan.kind,
+    title: english(plan.title),
+    summary: plan.summary.map((s) => ({ label: english(s.label), value: s.value })),
+    destroys: plan.destroys.map(english),
+    warnings: plan.warnings.map(english),
+    steps: plan.steps.map((s) => ({ id: s.id, title: english(s.title), destructive: s.destructive, commands: s.commands, effect: s.effect ? english(s.effect) : undefined })),
+    nextSteps: plan.nextSteps.map(english),
+  };
+}
+
+export function reportJson(r: RunReport, savedTo?: string) {
+  return {
+    status: r.status,
+    kind: r.kind,
+    title: english(r.title),
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    durationMs: r.durationMs,
+    summary: r.summary.map((s) => ({ label: english(s.label), value: s.value })),
+    facts: r.facts,
+    steps: r.steps.map((s) => ({ id: s.id, title: english(s.title), status: s.status, startedAt: s.startedAt, durationMs: s.durationMs, detail: s.detail ? english(s.detail) : undefined, error: s.error })),
+    changed: r.changed,
+    aftermath: r.aftermath.map(english),
+    nextSteps: r.nextSteps.map(english),
+    reportFile: savedTo,
+  };
+}
+
+/** Every run leaves a dated Markdown record under .lifeboat/reports/ in the repository. */
+export async function saveReport(root: string, report: RunReport): Promise<string> {
+  const dir = path.join(root, '.lifeboat', 'reports');
+  await fs.mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${report.startedAt.replace(/[:.]/g, '-')}-${report.planId}.md`);
+  await fs.writeFile(file, reportMarkdown(report, (m, ...a) => english({ text: m, args: a.map((x) => (typeof x === 'boolean' ? String(x) : x)) })));
+  return file;
+}

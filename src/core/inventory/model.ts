@@ -1,0 +1,89 @@
+/**
+ * What the Proxmox nodes report: guests, storages, backups, backup jobs. Built by `loadInventory`,
+ * matched with what the repository declares (`DeclaredGuest`).
+ */
+import type { DeclaredGuest } from '../model/environment';
+import type { GuestType } from '../proxmox/commands';
+
+export interface Guest {
+  readonly vmid: number;
+  readonly type: GuestType;
+  readonly name: string | undefined;
+  readonly node: string;
+  /** running, stopped, paused, unknown… as Proxmox says. */
+  readonly status: string;
+  readonly lock: string | undefined;
+  readonly template: boolean;
+  readonly maxdiskBytes: number | undefined;
+  readonly tags: readonly string[];
+}
+
+export interface Storage {
+  readonly node: string;
+  readonly id: string;
+  readonly type: string;
+  readonly content: readonly string[];
+  readonly active: boolean;
+  readonly shared: boolean;
+  readonly totalBytes: number;
+  readonly usedBytes: number;
+  readonly availBytes: number;
+}
+
+export type Compression = 'zstd' | 'gzip' | 'lzo' | 'bzip2' | 'none' | 'pbs';
+
+export interface Backup {
+  readonly volid: string;
+  /** The node it was listed from (for a shared storage: the first node that listed it). */
+  readonly node: string;
+  readonly storage: string;
+  readonly vmid: number;
+  readonly type: GuestType;
+  /** `vma.zst`, `tar.zst`, `pbs-vm`… */
+  readonly format: string;
+  readonly compression: Compression;
+  /** Epoch seconds. */
+  readonly ctime: number;
+  readonly sizeBytes: number;
+  readonly notes: string | undefined;
+  readonly protected: boolean;
+  readonly pbs: boolean;
+  /** PBS verification state; undefined = never verified (or not PBS). */
+  readonly verification: 'ok' | 'failed' | undefined;
+}
+
+export interface BackupJob {
+  readonly id: string;
+  readonly schedule: string | undefined;
+  readonly enabled: boolean;
+  readonly storage: string | undefined;
+  readonly vmids: readonly number[] | 'all';
+  readonly exclude: readonly number[];
+  readonly node: string | undefined;
+  readonly mode: string | undefined;
+}
+
+export interface NodeInventory {
+  readonly node: string;
+  readonly reachable: boolean;
+  /** Why the node could not be read (a LifeboatError reason), when not reachable. */
+  readonly error: { reason: string; message: string } | undefined;
+  readonly storages: readonly Storage[];
+}
+
+export interface Inventory {
+  readonly loadedAt: Date;
+  readonly nodes: readonly NodeInventory[];
+  readonly guests: readonly Guest[];
+  /** Newest first. */
+  readonly backups: readonly Backup[];
+  readonly jobs: readonly BackupJob[];
+}
+
+/** A declared guest with what the nodes know about it. */
+export interface MatchedGuest {
+  readonly declared: DeclaredGuest | undefined;
+  readonly guest: Guest | undefined;
+  /** Newest first. */
+  readonly backups: readonly Backup[];
+}

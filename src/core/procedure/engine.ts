@@ -1,0 +1,92 @@
+/**
+ * Runs a plan step by step. Checks the signal between steps, records each step's outcome and
+ * duration, stops at the first failure, and builds the report from what was recorded — never
+ * reporting success on a partial result.
+ */
+import { CancelledError, LifeboatError } from '../errors';
+import type { LogSink } from '../ports';
+import { english, msg, type Message } from './message';
+import type { Plan, RunReport, StepContext, StepOutcome } from './types';
+
+export interface RunOptions {
+  readonly signal: AbortSignal;
+  readonly log: LogSink;
+  readonly onProgress?: (p: { stepId: string; stepIndex: number; stepCount: number; message?: string; fraction?: number }) => void;
+  readonly onStep?: (outcome: StepOutcome, index: number) => void;
+  readonly now?: () => Date;
+  /** Called when a run fails or is cancelled after changes, to describe the state left behind. */
+  readonly aftermath?: (facts: ReadonlyMap<string, string>, failedStepId: string | undefined) => Message[];
+}
+
+export async function runPlan(plan: Plan, options: RunOptions): Promise<RunReport> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const facts = new Map<string, string>();
+  const outcomes: StepOutcome[] = [];
+  let status: RunReport['status'] = 'succeeded';
+  let changed = false;
+  let failedStepId: string | undefined;
+
+  for (const [index, step] of plan.steps.entries()) {
+    if (status !== 'succeeded') {
+      outcomes.push({ id: step.id, title: step.title, status: 'not-run', startedAt: undefined, durationMs: undefined, detail: undefined, error: undefined });
+      continue;
+    }
+    if (options.signal.aborted) {
+      status = 'cancelled';
+      outcomes.push({ id: step.id, title: step.title, status: 'not-run', startedAt: undefined, durationMs: undefined, detail: undefined, error: undefined });
+      continue;
+    }
+    const stepStarted = now();
+    options.log.info(`[${plan.id}] step ${index + 1}/${plan.steps.length} ${step.id}: ${english(step.title)}`);
+    for (const c of step.commands) options.log.info(`[${plan.id}]   $ ${c}`);
+    options.onProgress?.({ stepId: step.id, stepIndex: index, stepCount: plan.steps.length, message: english(step.title) });
+    const ctx: StepContext = {
+      signal: options.signal,
+      log: options.log,
+      facts,
+      report: (p) => options.onProgress?.({ stepId: step.id, stepIndex: index, stepCount: plan.steps.length, ...p }),
+    };
+    try {
+      if (step.destructive) changed = true;
+      const detail = await step.run(ctx);
+      const outcome: StepOutcome = { id: step.id, title: step.title, status: 'done', startedAt: stepStarted.toISOString(), durationMs: now().getTime() - stepStarted.getTime(), detail: detail ?? undefined, error: undefined };
+      outcomes.push(outcome);
+      options.onStep?.(outcome, index);
+    } catch (err) {
+      const cancelled = CancelledError.is(err);
+      status = cancelled ? 'cancelled' : 'failed';
+      failedStepId = step.id;
+      const error = cancelled
+        ? { reason: 'cancelled', message: 'cancelled by the operator' }
+        : { reason: LifeboatError.is(err) ? err.reason : 'internal', message: err instanceof Error ? err.message : String(err) };
+      if (!cancelled) options.log.error(`[${plan.id}] step ${step.id} failed: ${error.message}`);
+      else options.log.warn(`[${plan.id}] step ${step.id} cancelled`);
+      const outcome: StepOutcome = { id: step.id, title: step.title, status: cancelled ? 'cancelled' : 'failed', startedAt: stepStarted.toISOString(), durationMs: now().getTime() - stepStarted.getTime(), detail: undefined, error };
+      outcomes.push(outcome);
+      options.onStep?.(outcome, index);
+    }
+  }
+
+  const finishedAt = now();
+  const aftermath = status === 'succeeded'
+    ? []
+    : changed
+      ? options.aftermath?.(facts, failedStepId) ?? [msg('Some steps changed things before the run stopped; see each step above.')]
+      : [msg('Nothing was changed.')];
+  return {
+    planId: plan.id,
+    kind: plan.kind,
+    title: plan.title,
+    status,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    summary: plan.summary,
+    steps: outcomes,
+    facts: Object.fromEntries(facts),
+    changed,
+    aftermath,
+    nextSteps: plan.nextSteps,
+  };
+}

@@ -1,0 +1,505 @@
+/**
+ * Restore a VM or container from a vzdump backup (the operator's user story "restore a VM or a
+ * container", P1). `planGuestRestore` reads (never writes) what it needs and returns a Plan with the
+ * exact commands; `runPlan` executes it. In place: stop, real safety point (vzdump), overwrite,
+ * start, reachability check. To a new VMID: the original is untouched.
+ */
+import { CancelledError, LifeboatError, throwIfAborted } from '../errors';
+import type { DeclaredGuest } from '../model/environment';
+import type { LogSink, NetworkProbe, NodeShell, Sleep } from '../ports';
+import { guest as guestCmd, pvesh, quickIntegrityCommand, restoreCommand, volumePath, vzdumpCommand, type GuestType } from '../proxmox/commands';
+import { AgentInterfacesSchema, GuestConfigSchema, LxcInterfacesSchema, TaskListSchema } from '../proxmox/records';
+import { commandLine, detached } from '../proxmox/shell';
+import { checkNodeName, checkStorageId, parseDay, parseVmid } from '../proxmox/validate';
+import { runJson } from '../inventory/load';
+import { backupsOf, chooseBackup } from '../inventory/backups';
+import type { Backup, Guest, Inventory, Storage } from '../inventory/model';
+import { msg, type Message } from '../procedure/message';
+import type { Plan, Step, StepContext } from '../procedure/types';
+import { disksOf, parseConfigText, staticAddress } from './guestConfig';
+import { defaultTaskTiming, followTask, launchTask, type TaskTiming } from './tasks';
+import { z } from 'zod';
+
+export interface GuestRestoreRequest {
+  readonly vmid: number | string;
+  /** Node to restore on; default: where the guest is now, else where its backup is. */
+  readonly node?: string;
+  /** Target storage for the disks; default: where the archive says they were. */
+  readonly storage?: string;
+  /** `YYYY-MM-DD`: the newest backup of that day (node-local time). */
+  readonly date?: string;
+  /** A specific backup (from the explorer); overrides `date`. */
+  readonly volid?: string;
+  /** Restore beside the original under this new VMID. */
+  readonly targetId?: number | string;
+  /** With targetId: leave the network link down to avoid an address clash with the original. */
+  readonly linkDown?: boolean;
+}
+
+export interface GuestRestoreDeps {
+  readonly inventory: Inventory;
+  readonly shell: (node: string) => NodeShell;
+  readonly probe: NetworkProbe;
+  readonly sleep: Sleep;
+  readonly log: LogSink;
+  /** Guests declared in the repository (address fallback, next steps). */
+  readonly declared: readonly DeclaredGuest[];
+  /** VMIDs with a restore under way in this process (the extension and CLI share nothing else). */
+  readonly activeRestores: Set<number>;
+  readonly timing?: Partial<GuestRestoreTiming>;
+  readonly now?: () => Date;
+}
+
+export interface GuestRestoreTiming extends TaskTiming {
+  /** Graceful shutdown before a hard stop. */
+  readonly shutdownTimeoutS: number;
+  /** How long a started guest has to answer on the network. */
+  readonly bootTimeoutMs: number;
+  readonly sshPort: number;
+}
+
+export const defaultGuestRestoreTiming: GuestRestoreTiming = { ...defaultTaskTiming, shutdownTimeoutS: 60, bootTimeoutMs: 180_000, sshPort: 22 };
+
+/** Everything the plan was built from; also the JSON of `restore-vm --dry-run --json`. */
+export interface GuestRestoreFacts {
+  readonly vmid: number;
+  readonly targetId: number;
+  readonly inPlace: boolean;
+  readonly node: string;
+  readonly type: GuestType;
+  readonly backup: Backup;
+  readonly archivePath: string | undefined;
+  readonly existing: Guest | undefined;
+  readonly targetStorage: string | undefined;
+  readonly neededBytes: number;
+  readonly safetyStorage: string | undefined;
+  readonly declared: DeclaredGuest | undefined;
+  readonly addressHint: string | undefined;
+  /** With a new VMID: leave the copy's network link down. */
+  readonly linkDown: boolean;
+}
+
+export async function planGuestRestore(request: GuestRestoreRequest, deps: GuestRestoreDeps): Promise<{ plan: Plan; facts: GuestRestoreFacts }> {
+  const timing = { ...defaultGuestRestoreTiming, ...deps.timing };
+  const vmid = parseVmid(request.vmid);
+  const targetId = request.targetId === undefined ? vmid : parseVmid(request.targetId, 'target VMID');
+  if (request.node) checkNodeName(request.node);
+  if (request.storage) checkStorageId(request.storage);
+  if (request.date) parseDay(request.date);
+  const inPlace = targetId === vmid;
+  const inv = deps.inventory;
+
+  const existing = inv.guests.find((g) => g.vmid === vmid);
+  const targetExisting = inPlace ? existing : inv.guests.find((g) => g.vmid === targetId);
+  if (!inPlace && targetExisting) {
+    throw new LifeboatError('vmidInUse', `VMID ${targetId} is already used by ${targetExisting.name ?? targetExisting.type} on ${targetExisting.node}; choose a free id`, { vmid: targetId, node: targetExisting.node });
+  }
+
+  const node = request.node ?? existing?.node ?? backupsOf(inv, vmid)[0]?.node;
+  if (!node) throw new LifeboatError('noBackup', `no backup of ${vmid} on any storage, and no guest ${vmid} on any node`, { vmid });
+  const nodeInv = inv.nodes.find((n) => n.node === node);
+  if (!nodeInv?.reachable) {
+    throw new LifeboatError('hostUnreachable', `node ${node} could not be read: ${nodeInv?.error?.message ?? 'not in the inventory'}`, { node });
+  }
+
+  // Backups this node can read: its own storages, and shared ones listed by any node.
+  const readable = inv.backups.filter((b) => b.node === node || isShared(inv, b));
+  const backup = request.volid
+    ? readable.find((b) => b.volid === request.volid) ?? raise(new LifeboatError('noBackup', `backup ${request.volid} is not visible from node ${node}`, { vmid, volid: request.volid }))
+    : chooseBackup(readable, vmid, request.date);
+  const type = backup.type;
+  if (existing && existing.type !== type) {
+    throw new LifeboatError('vmidInUse', `VMID ${vmid} is a ${existing.type === 'qemu' ? 'VM' : 'container'} but the backup is a ${type === 'qemu' ? 'VM' : 'container'}`, { vmid });
+  }
+  if (backup.sizeBytes <= 0 && !backup.pbs) {
+    throw new LifeboatError('backupCorrupt', `backup ${backup.volid} is empty (0 bytes)`, { vmid, volid: backup.volid });
+  }
+  if (backup.verification === 'failed') {
+    throw new LifeboatError('backupCorrupt', `backup ${backup.volid} failed its last PBS verification`, { vmid, volid: backup.volid });
+  }
+  if (deps.activeRestores.has(targetId)) {
+    throw new LifeboatError('restoreInProgress', `a restore of ${targetId} is already running in this window`, { vmid: targetId });
+  }
+  if (targetExisting?.lock) {
+    throw new LifeboatError('guestLocked', `guest ${targetId} is locked (${targetExisting.lock}); another operation is running on it`, { vmid: targetId, lock: targetExisting.lock });
+  }
+
+  const shell = deps.shell(node);
+  await refuseConcurrentRestore(shell, node, targetId);
+
+  // Read-only facts from the node: where the archive is, what disks it holds.
+  const archivePath = backup.pbs ? undefined : (await mustRun(shell, volumePath(backup.volid), node)).trim();
+  const configText = await runJson(shell, pvesh.extractConfig(node, backup.volid), z.string(), undefined).catch(() => '');
+  const config = parseConfigText(configText);
+  const disks = disksOf(config, configText);
+  const neededBytes = disks.reduce((sum, d) => sum + d.sizeBytes, 0);
+
+  const nodeStorages = nodeInv.storages;
+  const targetStorage = request.storage ?? disks.find((d) => d.storage)?.storage ?? (type === 'lxc' ? 'local-lvm' : undefined);
+  if (targetStorage) {
+    const s = nodeStorages.find((x) => x.id === targetStorage);
+    if (!s) throw new LifeboatError('storageMissing', `storage ${targetStorage} does not exist on ${node}`, { node, storage: targetStorage });
+    const wanted = type === 'qemu' ? 'images' : 'rootdir';
+    if (!s.content.includes(wanted)) throw new LifeboatError('storageMissing', `storage ${targetStorage} on ${node} does not hold ${type === 'qemu' ? 'VM disks' : 'container volumes'}`, { node, storage: targetStorage });
+    // In place, the old disks are replaced: their space comes back.
+    const reclaim = inPlace && existing ? existing.maxdiskBytes ?? 0 : 0;
+    if (s.availBytes + reclaim < neededBytes) {
+      throw new LifeboatError('storageFull', `storage ${targetStorage} on ${node} has ${gib(s.availBytes)} free; the backup's disks need ${gib(neededBytes)}`, { node, storage: targetStorage, avail: s.availBytes, needed: neededBytes });
+    }
+  }
+
+  const safetyStorage = inPlace && existing ? chooseSafetyStorage(nodeStorages, existing, backupsOf(inv, vmid)) : undefined;
+  if (inPlace && existing && !safetyStorage) {
+    throw new LifeboatError('storageFull', `no backup storage on ${node} has room for a safety backup of ${vmid} (about ${gib(safetyEstimate(existing, backupsOf(inv, vmid)))} needed)`, { node, vmid });
+  }
+
+  const declared = deps.declared.find((d) => (d.vmid ?? -1) === vmid) ?? deps.declared.find((d) => existing?.name !== undefined && d.name === existing.name && (d.kind === 'vm') === (type === 'qemu'));
+  const facts: GuestRestoreFacts = {
+    vmid, targetId, inPlace, node, type, backup, archivePath, existing: targetExisting, targetStorage, neededBytes, safetyStorage, declared,
+    addressHint: staticAddress(config) ?? declared?.ip,
+    linkDown: !inPlace && request.linkDown === true,
+  };
+  return { plan: buildPlan(facts, deps, timing), facts };
+}
+
+function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRestoreTiming): Plan {
+  const shell = deps.shell(f.node);
+  const steps: Step[] = [];
+  const running = f.existing?.status === 'running';
+  const label = f.type === 'qemu' ? 'VM' : 'CT';
+  const planId = `restore-${f.targetId}-${Date.now().toString(36)}`;
+  const logFile = `/tmp/lifeboat-${planId}.log`;
+
+  if (f.archivePath) {
+    const check = quickIntegrityCommand(f.backup.format, f.archivePath);
+    const testLine = `${commandLine({ program: 'test', args: ['-s', f.archivePath] })} && ${commandLine(check)}`;
+    steps.push({
+      id: 'check-archive',
+      title: msg('Check the archive is present and intact'),
+      destructive: false,
+      cancel: 'anytime',
+      commands: [testLine],
+      async run(ctx) {
+        const r = await shell.exec(testLine, { signal: ctx.signal });
+        if (r.code !== 0) {
+          throw new LifeboatError('backupCorrupt', `integrity check of ${f.backup.volid} failed (exit ${r.code ?? 'none'}): ${(r.stderr || r.stdout).trim()}`, { volid: f.backup.volid });
+        }
+        return msg('{0} passed the integrity check', f.backup.volid);
+      },
+    });
+  }
+
+  if (f.inPlace && f.existing && running) {
+    const shutdown = guestCmd.shutdown(f.type, f.vmid, timing.shutdownTimeoutS);
+    const stop = guestCmd.stop(f.type, f.vmid);
+    steps.push({
+      id: 'stop',
+      title: msg('Stop {0} {1} (it is running)', label, f.vmid),
+      destructive: true,
+      cancel: 'between-steps',
+      commands: [commandLine(shutdown), `${commandLine(stop)}   # only if the shutdown times out`],
+      effect: msg('The guest stops; start it again with: {0}', commandLine(guestCmd.start(f.type, f.vmid))),
+      async run(ctx) {
+        ctx.facts.set('wasRunning', 'true');
+        const r = await shell.exec(commandLine(shutdown), { signal: ctx.signal });
+        if (r.code !== 0) {
+          ctx.log.warn(`shutdown of ${f.vmid} did not complete (${r.stderr.trim()}); stopping it`);
+          await mustRun(shell, stop, f.node, ctx.signal);
+        }
+        ctx.facts.set('stopped', 'true');
+        return msg('{0} {1} stopped', label, f.vmid);
+      },
+    });
+  }
+
+  if (f.inPlace && f.existing && f.safetyStorage) {
+    const dump = vzdumpCommand(f.vmid, f.safetyStorage, 'Lifeboat safety point before restore');
+    steps.push({
+      id: 'safety-point',
+      title: msg('Make a safety backup of {0} {1} on {2}', label, f.vmid, f.safetyStorage),
+      destructive: false,
+      cancel: 'between-steps',
+      commands: [commandLine(dump)],
+      effect: msg('A new backup of the current guest, kept until you delete it'),
+      async run(ctx) {
+        const result = await shell.exec(commandLine(dump), { signal: ctx.signal, onStdout: lineSplitter(ctx) });
+        const volid = /creating (?:vzdump|Proxmox Backup Server) archive '([^']+)'/.exec(result.stdout)?.[1];
+        if (result.code !== 0 || !volid) {
+          // No safety point, no overwrite: put the guest back as it was before saying so.
+          if (ctx.facts.get('wasRunning') === 'true') {
+            const restart = await shell.exec(commandLine(guestCmd.start(f.type, f.vmid)));
+            if (restart.code === 0) {
+              ctx.facts.set('stopped', 'false');
+              ctx.facts.set('restartedAfterFailure', 'true');
+            }
+          }
+          throw new LifeboatError('safetyPointFailed', `the safety backup failed (exit ${result.code ?? 'none'}): ${(result.stderr || lastLines(result.stdout)).trim()}`, { vmid: f.vmid, node: f.node });
+        }
+        const safetyVolid = volid.startsWith('/') ? `${f.safetyStorage}:backup/${volid.split('/').pop()}` : volid;
+        ctx.facts.set('safetyPoint', safetyVolid);
+        return msg('Safety point {0}', safetyVolid);
+      },
+    });
+  }
+
+  const restore = restoreCommand(f.type, f.backup.volid, f.targetId, { storage: f.targetStorage, force: f.inPlace && f.existing !== undefined, unique: !f.inPlace });
+  steps.push({
+    id: 'restore',
+    title: f.inPlace && f.existing
+      ? msg('Overwrite {0} {1} with the backup of {2}', label, f.targetId, formatTime(f.backup.ctime))
+      : msg('Restore the backup of {0} as {1} {2}', formatTime(f.backup.ctime), label, f.targetId),
+    destructive: true,
+    cancel: 'between-steps',
+    commands: [detached(restore, logFile), `pvesh get /nodes/${f.node}/tasks/<UPID>/status   # followed until it ends`],
+    effect: f.inPlace && f.existing
+      ? msg('The current disks of {0} are replaced; the safety point restores them', f.targetId)
+      : msg('A new guest {0}; remove it with: {1} destroy {0}', f.targetId, f.type === 'qemu' ? 'qm' : 'pct'),
+    async run(ctx) {
+      deps.activeRestores.add(f.targetId);
+      try {
+        const task = await launchTask(shell, restore, { node: f.node, vmid: f.targetId, taskTypes: f.type === 'qemu' ? ['qmrestore'] : ['vzrestore'], logFile, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing });
+        ctx.facts.set('restoreTask', task.upid);
+        ctx.log.info(`restore task ${task.upid}`);
+        const done = await followTask(shell, task.upid, {
+          node: f.node, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing,
+          onLine: (line) => ctx.log.info(`  ${line}`),
+          onFraction: (fraction) => ctx.report({ fraction, message: `${Math.round(fraction * 100)}%` }),
+          onReattach: (n) => ctx.facts.set('reattached', String(n)),
+        });
+        ctx.facts.set('restored', 'true');
+        return msg('Task {0} ended: {1}', task.upid, done.exitstatus);
+      } finally {
+        deps.activeRestores.delete(f.targetId);
+      }
+    },
+  });
+
+  if (f.linkDown) steps.push(linkDownStep(f, shell));
+
+  const start = guestCmd.start(f.type, f.targetId);
+  steps.push({
+    id: 'start',
+    title: msg('Start {0} {1}', label, f.targetId),
+    destructive: false,
+    cancel: 'between-steps',
+    commands: [commandLine(start)],
+    async run(ctx) {
+      await mustRun(shell, start, f.node, ctx.signal);
+      ctx.facts.set('started', 'true');
+      return msg('{0} {1} started', label, f.targetId);
+    },
+  });
+
+  steps.push(reachabilityStep(f, deps, timing));
+
+  const summary = [
+    { label: msg('Guest'), value: `${f.vmid}${f.existing?.name ? ` (${f.existing.name})` : f.declared ? ` (${f.declared.name})` : ''} on ${f.node}` },
+    { label: msg('Backup'), value: `${f.backup.volid} — ${formatTime(f.backup.ctime)}, ${gib(f.backup.sizeBytes)}` },
+    { label: msg('Target'), value: f.inPlace ? (f.existing ? `${label} ${f.vmid} (in place)` : `${label} ${f.vmid} (new)`) : `${label} ${f.targetId} (new VMID, ${f.vmid} untouched)` },
+    ...(f.targetStorage ? [{ label: msg('Target storage'), value: `${f.targetStorage} (${gib(f.neededBytes)} of disks)` }] : []),
+    ...(f.safetyStorage ? [{ label: msg('Safety point'), value: `vzdump to ${f.safetyStorage}` }] : []),
+  ];
+  const destroys = f.inPlace && f.existing
+    ? [msg('The current disks and configuration of {0} {1}{2} are overwritten', label, f.vmid, f.existing.name ? ` (${f.existing.name})` : '')]
+    : [];
+  const warnings: Message[] = [];
+  if (running && f.inPlace) warnings.push(msg('{0} {1} is running: it will be stopped (services down until the restore ends)', label, f.vmid));
+  if (!f.inPlace && !f.linkDown && f.addressHint) warnings.push(msg('The copy keeps the address {0} of the original: start it with the network link down to avoid a clash', f.addressHint));
+  const env = f.declared?.environment;
+  return {
+    id: planId,
+    kind: 'restore-guest',
+    title: msg('Restore {0} {1} from backup', label, f.targetId),
+    summary,
+    warnings,
+    destroys,
+    steps,
+    nextSteps: [
+      ...(env ? [msg('Run terraform plan in environments/{0}: a restore from backup happens outside Terraform', env)] : [msg('Run terraform plan in the environment that declares this guest: a restore from backup happens outside Terraform')]),
+      ...(f.inPlace && f.existing ? [msg('Delete the safety point once the guest is confirmed good')] : []),
+    ],
+  };
+}
+
+function linkDownStep(f: GuestRestoreFacts, shell: NodeShell): Step {
+  return {
+    id: 'link-down',
+    title: msg('Leave the network link of {0} down', f.targetId),
+    destructive: false,
+    cancel: 'between-steps',
+    commands: [`${f.type === 'qemu' ? 'qm' : 'pct'} set ${f.targetId} --net0 <net0 of the backup>,link_down=1`],
+    async run(ctx) {
+      const config = await runJson(shell, pvesh.guestConfig(f.node, f.type, f.targetId), GuestConfigSchema, ctx.signal);
+      const net0 = config.net0;
+      if (!net0) return msg('No network interface to take down');
+      await mustRun(shell, guestCmd.setLinkDown(f.type, f.targetId, net0), f.node, ctx.signal);
+      ctx.facts.set('linkDown', 'true');
+      return msg('Network link down: the copy cannot clash with the original');
+    },
+  };
+}
+
+function reachabilityStep(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRestoreTiming): Step {
+  const shell = deps.shell(f.node);
+  return {
+    id: 'reachability',
+    title: msg('Wait for boot and check the guest answers on the network'),
+    destructive: false,
+    cancel: 'anytime',
+    commands: [
+      f.type === 'qemu' ? commandLine(pvesh.agentInterfaces(f.node, f.targetId)) : commandLine(pvesh.lxcInterfaces(f.node, f.targetId)),
+      `tcp connect <address>:${timing.sshPort}; ping <address>`,
+    ],
+    async run(ctx) {
+      if (ctx.facts.get('linkDown') === 'true') {
+        ctx.facts.set('reachability', 'not checked: network link left down');
+        return msg('Not checked: the network link was left down on purpose');
+      }
+      const deadline = Date.now() + timing.bootTimeoutMs;
+      let tried: string[] = [];
+      for (;;) {
+        throwIfAborted(ctx.signal);
+        const candidates = await addressCandidates(f, shell, ctx);
+        tried = candidates;
+        for (const address of candidates) {
+          if (await deps.probe.tcp(address, timing.sshPort, 3000, ctx.signal)) {
+            const ping = await deps.probe.ping(address, 2000, ctx.signal);
+            ctx.facts.set('address', address);
+            ctx.facts.set('reachability', `tcp/${timing.sshPort} ok, ping ${ping}`);
+            return msg('{0} answers on port {1} (ping: {2})', address, timing.sshPort, ping);
+          }
+        }
+        if (Date.now() > deadline) break;
+        await deps.sleep(Math.min(timing.pollMs * 2, 3000), ctx.signal);
+      }
+      ctx.facts.set('reachability', 'failed');
+      throw new LifeboatError('unreachableAfterRestore', `the guest was restored and started but did not answer on port ${timing.sshPort} (${tried.join(', ') || 'no address known'}) within ${Math.round(timing.bootTimeoutMs / 1000)} s`, { vmid: f.targetId });
+    },
+  };
+}
+
+/** Addresses to try, best first: guest agent / container interfaces, then the config, then tfvars. */
+async function addressCandidates(f: GuestRestoreFacts, shell: NodeShell, ctx: StepContext): Promise<string[]> {
+  const found: string[] = [];
+  try {
+    if (f.type === 'qemu') {
+      const r = await runJson(shell, pvesh.agentInterfaces(f.node, f.targetId), AgentInterfacesSchema, ctx.signal);
+      found.push(...usableAddresses(r.result));
+    } else {
+      const r = await runJson(shell, pvesh.lxcInterfaces(f.node, f.targetId), LxcInterfacesSchema, ctx.signal);
+      found.push(...usableAddresses(r ?? []));
+    }
+  } catch (err) {
+    if (CancelledError.is(err)) throw err;
+    // Normal for 10–60 s after boot (the agent is not up yet) or without an agent.
+  }
+  try {
+    const config = await runJson(shell, pvesh.guestConfig(f.node, f.type, f.targetId), GuestConfigSchema, ctx.signal);
+    const fromConfig = staticAddress(config);
+    if (fromConfig) found.push(fromConfig);
+  } catch (err) {
+    if (CancelledError.is(err)) throw err;
+  }
+  if (f.declared?.ip) found.push(f.declared.ip);
+  return [...new Set(found)];
+}
+
+function usableAddresses(ifaces: readonly { name: string; 'ip-addresses'?: readonly { 'ip-address': string; 'ip-address-type': string }[] }[]): string[] {
+  return ifaces
+    .filter((i) => i.name !== 'lo' && !/^(docker|br-|veth|virbr|cni|flannel)/.test(i.name))
+    .flatMap((i) => i['ip-addresses'] ?? [])
+    .filter((a) => /^(ipv4|inet)$/.test(a['ip-address-type']) && !a['ip-address'].startsWith('169.254.') && !a['ip-address'].startsWith('127.0.0.1'))
+    .map((a) => a['ip-address']);
+}
+
+/** A restore task already running for this VMID (from another window, the CLI, or the web UI). */
+async function refuseConcurrentRestore(shell: NodeShell, node: string, vmid: number): Promise<void> {
+  const tasks = await runJson(shell, pvesh.tasks(node), TaskListSchema, undefined);
+  const running = tasks.find((t) => (t.type === 'qmrestore' || t.type === 'vzrestore' || t.type === 'vzdump') && t.id === String(vmid) && (t.status === undefined || t.status === 'running') && t.endtime === undefined);
+  if (running) {
+    throw new LifeboatError('restoreInProgress', `task ${running.upid} (${running.type}) is running for ${vmid} on ${node}; wait for it to end`, { vmid, node, upid: running.upid });
+  }
+}
+
+function chooseSafetyStorage(storages: readonly Storage[], guest: Guest, history: readonly Backup[]): string | undefined {
+  const needed = safetyEstimate(guest, history);
+  return storages
+    .filter((s) => s.active && s.content.includes('backup') && s.availBytes >= needed)
+    .sort((a, b) => b.availBytes - a.availBytes)[0]?.id;
+}
+
+/** A new backup is about as big as the last one; without history, assume the whole disk. */
+function safetyEstimate(guest: Guest, history: readonly Backup[]): number {
+  const last = history.find((b) => b.sizeBytes > 0);
+  return Math.ceil((last?.sizeBytes ?? guest.maxdiskBytes ?? 0) * 1.2);
+}
+
+function isShared(inv: Inventory, b: Backup): boolean {
+  return inv.nodes.some((n) => n.storages.some((s) => s.id === b.storage && s.shared));
+}
+
+async function mustRun(shell: NodeShell, spec: Parameters<typeof commandLine>[0], node: string, signal?: AbortSignal): Promise<string> {
+  const line = commandLine(spec);
+  const r = await shell.exec(line, { signal });
+  if (r.code !== 0) {
+    throw new LifeboatError('remoteCommandFailed', `${line} failed on ${node} (exit ${r.code ?? 'none'}): ${(r.stderr || r.stdout).trim()}`, { node, command: line, exitCode: r.code ?? undefined });
+  }
+  return r.stdout;
+}
+
+/** Streams command output to the log line by line, and vzdump's percentages to the progress. */
+function lineSplitter(ctx: StepContext): (chunk: string) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim()) ctx.log.info(`  ${line}`);
+      const pct = /^INFO:\s+(\d+)% \(/.exec(line);
+      if (pct) ctx.report({ fraction: Number(pct[1]) / 100 });
+    }
+  };
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').slice(-3).join('\n');
+}
+
+export function formatTime(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+export function gib(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${Math.round(bytes / 1024)} KiB`;
+}
+
+function raise(err: Error): never {
+  throw err;
+}
+
+/** What a failed or cancelled restore leaves behind, and how to undo it (for the report). */
+export function restoreAftermath(f: GuestRestoreFacts, facts: ReadonlyMap<string, string>): Message[] {
+  const out: Message[] = [];
+  const label = f.type === 'qemu' ? 'VM' : 'CT';
+  const task = facts.get('restoreTask');
+  if (task && facts.get('restored') !== 'true') {
+    out.push(msg('The restore task {0} may still be running on {1}: it cannot be stopped halfway safely. Follow it with: pvesh get /nodes/{1}/tasks/{0}/status', task, f.node));
+  }
+  const safety = facts.get('safetyPoint');
+  if (safety && facts.get('restored') !== 'true') {
+    out.push(msg('The guest as it was before is saved in {0}; to return to it: {1}', safety, commandLine(restoreCommand(f.type, safety, f.vmid, { force: true, storage: f.targetStorage }))));
+  }
+  if (facts.get('restartedAfterFailure') === 'true') {
+    out.push(msg('{0} {1} was started again as it was; nothing was overwritten.', label, f.vmid));
+  }
+  if (facts.get('stopped') === 'true' && !task) {
+    out.push(msg('{0} {1} was stopped and not overwritten; start it again with: {2}', label, f.vmid, commandLine(guestCmd.start(f.type, f.vmid))));
+  }
+  if (facts.get('restored') === 'true' && facts.get('started') !== 'true') {
+    out.push(msg('The backup was restored but the guest is not started: {0}', commandLine(guestCmd.start(f.type, f.targetId))));
+  }
+  if (out.length === 0) out.push(msg('Nothing was overwritten.'));
+  return out;
+}
