@@ -162,9 +162,10 @@ export async function startCodeServer(options) {
   if (!existsSync(settingsFile)) writeFileSync(settingsFile, JSON.stringify(SETTINGS, null, 2) + '\n');
 
   const say = (/** @type {string} */ msg) => { if (!options.quiet) process.stderr.write(`[code-server:${name}] ${msg}\n`); };
+  /** @type {NodeJS.ProcessEnv} */
   const env = { ...process.env, ...stateEnv, PATH: `${NODE24_DIR}/bin:${process.env.PATH ?? ''}` };
   // Variables that would leak the caller's node/VS Code context into the server.
-  for (const key of ['NODE_OPTIONS', 'ELECTRON_RUN_AS_NODE', 'VSCODE_IPC_HOOK_CLI', 'VSCODE_PID', 'VSCODE_CWD']) delete env[key];
+  for (const key of ['NODE_OPTIONS', 'ELECTRON_RUN_AS_NODE', 'VSCODE_IPC_HOOK_CLI', 'VSCODE_PID', 'VSCODE_CWD', 'TEST_SUMMARY']) delete env[key];
   const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
   if (options.vsix) {

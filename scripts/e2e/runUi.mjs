@@ -22,7 +22,7 @@
 //                 payload in --dev mode; always use it rather than building the URL) and waits for it
 //   - screenshot(name): saves test-results/ui-<name>.png and returns its path
 //   - mode:       'vsix' or 'dev'
-// It passes if run() resolves. Each test gets `timeout` (default 90 s, `export const timeout = ms`).
+// It passes if run() resolves. Each test gets `timeout` (default 120 s, `export const timeout = ms`).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -124,7 +124,7 @@ async function main() {
     try {
       const mod = await import(pathToFileURL(path.join(dir, file)).href);
       if (typeof mod.run !== 'function') throw new Error(`${file} does not export run()`);
-      const timeout = typeof mod.timeout === 'number' ? mod.timeout : 90_000;
+      const timeout = typeof mod.timeout === 'number' ? mod.timeout : 120_000;
       await withTimeout(mod.run({ page, baseUrl: server.url, workspace, screenshot, open, mode }), timeout, name);
       passed++;
       console.log(`  ✔ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);

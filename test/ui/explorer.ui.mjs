@@ -11,7 +11,7 @@ export async function run({ page, open, screenshot }) {
 
   const entry = page.locator('.activitybar [aria-label^="Lifeboat"]').first();
   try {
-    await entry.waitFor({ timeout: 45_000 });
+    await entry.waitFor({ timeout: 60_000 });
   } catch {
     const entries = await page.locator('.activitybar .action-item a[aria-label], .activitybar .action-label[aria-label]')
       .evaluateAll((els) => els.map((el) => el.getAttribute('aria-label')));
