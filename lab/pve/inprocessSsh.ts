@@ -1,6 +1,7 @@
 /**
  * A fast, root-free SSH "node": an ssh2 Server that accepts only the lab's operator key and runs
- * each `exec` request as `/bin/sh -c <command>` with the node's bin dir first on PATH — the same
+ * each `exec` request as `bash -c <command>` (root's shell on Proxmox VE; `/bin/sh` if bash is
+ * missing) with the node's bin dir first on PATH — the same
  * environment the OpenSSH variant sets with `SetEnv` — streaming stdout/stderr and the exit code.
  *
  * Each command runs in its own process group; when its channel (or the whole connection) closes,
@@ -26,6 +27,9 @@ export interface InProcessSshOptions {
   readonly stateDir: string;
 }
 
+/** Proxmox VE's root shell is bash: `foo` answers `bash: line 1: foo: command not found`, 127. */
+const SHELL = fs.existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
+
 function killGroup(child: ChildProcess): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
@@ -47,7 +51,7 @@ export async function startInProcessSsh(opts: InProcessSshOptions): Promise<{ st
     HOME: home,
     USER: 'root',
     LOGNAME: 'root',
-    SHELL: '/bin/sh',
+    SHELL: SHELL,
     LANG: 'C.UTF-8',
     PVE_SIM_STATE: path.resolve(opts.stateDir),
     PVE_SIM_NODE: opts.node,
@@ -87,7 +91,7 @@ export async function startInProcessSsh(opts: InProcessSshOptions): Promise<{ st
         session.on('pty', (accept) => accept?.());
         session.on('window-change', (accept) => accept?.());
         const run = (channel: ServerChannel, args: string[], command: string): void => {
-          const child = spawn('/bin/sh', args, { cwd: home, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+          const child = spawn(SHELL, args, { cwd: home, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
           children.add(child);
           const delay = claimDropFault(opts.stateDir, opts.node, command);
           if (delay !== undefined) setTimeout(drop, delay);

@@ -1,0 +1,161 @@
+/**
+ * The simulated node over a real SSH connection (ssh2 client → in-process ssh2 server with key
+ * auth → shims → tools), a connection drop in the middle of a restore, and guest services that
+ * really answer on the guest's loopback address while it runs.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { Client, utils } from 'ssh2';
+import { buildPveBundle, runToolInProcess, seededStateDir } from '../../lab/pve/testing';
+import { writeNodeTools } from '../../lab/pve/tools';
+import { startInProcessSsh } from '../../lab/pve/inprocessSsh';
+import { startGuestServices, SSH_BANNER } from '../../lab/pve/services';
+import { injectFault } from '../../lab/pve/control';
+import { loadCluster } from '../../lab/pve/model';
+
+process.env.PVE_SIM_TIME_SCALE = '0.02';
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function connect(port: number, privateKey: string): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const c = new Client();
+    c.on('ready', () => resolve(c)).on('error', reject);
+    c.connect({ host: '127.0.0.1', port, username: 'root', privateKey, readyTimeout: 10000 });
+  });
+}
+
+function exec(c: Client, command: string): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    c.exec(command, (e, ch) => {
+      if (e) return reject(e);
+      let stdout = '';
+      let stderr = '';
+      let code: number | null = null;
+      ch.on('data', (b: Buffer) => (stdout += b.toString()));
+      ch.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      ch.on('exit', (c2: number | null) => (code = c2));
+      ch.on('close', () => resolve({ code, stdout, stderr }));
+    });
+  });
+}
+
+describe('pve simulator: SSH and guest services', function () {
+  this.timeout(40000);
+  let dir: string;
+  let port: number;
+  let stopSsh: (() => Promise<void>) | undefined;
+  const clientKey = utils.generateKeyPairSync('ed25519');
+  const hostKey = utils.generateKeyPairSync('ed25519');
+
+  beforeEach(async () => {
+    dir = await seededStateDir();
+    const binDir = path.join(dir, 'bin', 'alpha');
+    await writeNodeTools(binDir, { node: 'alpha', stateDir: dir, nodeExecutable: process.execPath, pveScript: await buildPveBundle() });
+    port = await freePort();
+    const srv = await startInProcessSsh({ node: 'alpha', host: '127.0.0.1', port, hostKeyPem: hostKey.private, authorizedPublicKey: clientKey.public, binDir, stateDir: dir });
+    stopSsh = () => srv.stop();
+  });
+  afterEach(async () => {
+    await stopSsh?.();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs pvesh over a real ssh2 connection with key auth, and answers unknown commands like bash', async () => {
+    const c = await connect(port, clientKey.private);
+    try {
+      const r = await exec(c, 'pvesh get /cluster/resources --type vm --output-format json');
+      assert.equal(r.code, 0, r.stderr);
+      const list = JSON.parse(r.stdout) as { id: string; node: string }[];
+      assert.deepEqual(list.map((x) => x.id), ['qemu/121', 'lxc/131', 'qemu/201']);
+      const st = await exec(c, 'qm status 999');
+      assert.deepEqual([st.code, st.stdout, st.stderr], [2, '', "Configuration file 'nodes/alpha/qemu-server/999.conf' does not exist\n"]);
+      const nf = await exec(c, 'frobnicate --now');
+      assert.equal(nf.code, 127);
+      assert.match(nf.stderr, /frobnicate: command not found/);
+    } finally {
+      c.end();
+    }
+  });
+
+  it('rejects any other client key', async () => {
+    const other = utils.generateKeyPairSync('ed25519');
+    await assert.rejects(connect(port, other.private), /authentication methods failed/);
+  });
+
+  it('a dropped connection mid-restore leaves the task running to completion', async () => {
+    await injectFault(dir, { kind: 'drop-connection', node: 'alpha', when: { afterCommandMatching: 'qmrestore', delayMs: 400 } });
+    process.env.PVE_SIM_TIME_SCALE = '0.1';
+    const c = await connect(port, clientKey.private);
+    let closed = false;
+    c.on('close', () => (closed = true));
+    c.on('error', () => undefined);
+    // The server read PVE_SIM_TIME_SCALE at start; pass the slower scale through the command.
+    const r = await exec(c, 'PVE_SIM_TIME_SCALE=0.1 qmrestore local:backup/vzdump-qemu-121-2026_01_01-02_00_05.vma.zst 190');
+    process.env.PVE_SIM_TIME_SCALE = '0.02';
+    assert.equal(r.code, null, 'no exit status: the connection went away');
+    assert.match(r.stdout, /^restore vma archive: /);
+    assert.ok(!/progress 100%/.test(r.stdout), 'dropped before the end');
+    for (let i = 0; i < 50 && !closed; i++) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(closed, 'connection closed');
+    // Reconnect and follow the task, as Lifeboat does.
+    const c2 = await connect(port, clientKey.private);
+    try {
+      const tasks = JSON.parse((await exec(c2, 'pvesh get /nodes/localhost/tasks --vmid 190 --output-format json')).stdout) as { upid: string }[];
+      assert.equal(tasks.length, 1);
+      let status = { status: 'running', exitstatus: undefined as string | undefined };
+      for (let i = 0; i < 60 && status.status === 'running'; i++) {
+        status = JSON.parse((await exec(c2, `pvesh get /nodes/alpha/tasks/${tasks[0]!.upid}/status --output-format json`)).stdout) as typeof status;
+        if (status.status === 'running') await new Promise((res) => setTimeout(res, 250));
+      }
+      assert.deepEqual([status.status, status.exitstatus], ['stopped', 'OK']);
+      assert.equal((await exec(c2, 'qm status 190')).stdout, 'status: stopped\n');
+    } finally {
+      c2.end();
+    }
+  });
+
+  it('opens a running guest\'s services on its labAddress and closes them when it stops', async () => {
+    const services = await startGuestServices(dir);
+    try {
+      const banner = await new Promise<string>((resolve, reject) => {
+        const s = net.connect(22, '127.77.0.21');
+        s.once('data', (b: Buffer) => {
+          resolve(b.toString());
+          s.destroy();
+        });
+        s.once('error', reject);
+      });
+      assert.equal(banner, SSH_BANNER);
+      const stop = await runToolInProcess(dir, 'alpha', 'qm', ['stop', '121']);
+      assert.equal(stop.code, 0, stop.stderr);
+      assert.equal(loadCluster(dir).guests.find((g) => g.vmid === 121)!.status, 'stopped');
+      let refused = false;
+      for (let i = 0; i < 40 && !refused; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        refused = await new Promise<boolean>((resolve) => {
+          const s = net.connect(22, '127.77.0.21');
+          s.once('connect', () => (s.destroy(), resolve(false)));
+          s.once('error', () => resolve(true));
+        });
+      }
+      assert.ok(refused, 'the banner stops answering after qm stop');
+    } finally {
+      await services.stop();
+    }
+  });
+});
