@@ -62,7 +62,7 @@ let streaming = false;
 function onHostOutput(level, line) {
   appendFileSync(WORKBENCH_LOG, `[${level}] ${line}\n`);
   if (line.includes(START_MARKER)) { streaming = true; return; }
-  if (streaming) process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
+  if (streaming && !line.includes(MARKER)) process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
   for (const l of line.split('\n')) {
     const marker = l.indexOf(MARKER);
     if (marker >= 0) {
