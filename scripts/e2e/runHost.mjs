@@ -54,6 +54,8 @@ function cleanup() {
 }
 
 let streaming = false;
+/** Workbench messages that can interleave with the tests' output. */
+const WORKBENCH_NOISE = /^(Creation of workbench contribution|\[AccountPolicyGate\]|getaddrinfo ENOTFOUND)/;
 /**
  * The workbench's console and the extension host's console both arrive here. Only the tests'
  * output (between index.ts's start and result lines) goes to stdout; all of it goes to the log file.
@@ -62,7 +64,7 @@ let streaming = false;
 function onHostOutput(level, line) {
   appendFileSync(WORKBENCH_LOG, `[${level}] ${line}\n`);
   if (line.includes(START_MARKER)) { streaming = true; return; }
-  if (streaming && !line.includes(MARKER)) process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
+  if (streaming && !line.includes(MARKER) && !WORKBENCH_NOISE.test(line)) process.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
   for (const l of line.split('\n')) {
     const marker = l.indexOf(MARKER);
     if (marker >= 0) {
