@@ -97,6 +97,8 @@ export async function startGuestServices(stateDir: string, opts: { log?: (line: 
       want = new Map();
       for (const g of Object.values(state.guests)) {
         if (g.status !== 'running' || !g.identity) continue;
+        // A NIC set `link_down=1` (e.g. a restored copy kept off the network) answers nothing.
+        if (/(^|,)link_down=1/.test(g.config.net0 ?? '')) continue;
         if (Date.now() - (g.startedAt ?? 0) < BOOT_DELAY_MS[g.type] * timeScale()) continue;
         for (const svc of g.identity.services) want.set(`${g.vmid}|${g.identity.labAddress}|${svc.kind}|${svc.port}`, { host: g.identity.labAddress, svc, vmid: g.vmid });
       }

@@ -2,7 +2,7 @@
  * `qm` and `pct`: status, list, config, start, stop, shutdown, destroy, unlock (reference §6, §7.3).
  * Power and destroy commands are tasks (qmstart, qmstop, qmshutdown, qmdestroy / vzstart, ...).
  */
-import { type Ctx, ToolError, out, parseArgs, simSleep, vmidArg } from '../cli';
+import { type Ctx, ToolError, out, paramError, parseArgs, simSleep, vmidArg } from '../cli';
 import { type GuestState, disksOf, mutateState, readState, findStorage } from '../model';
 import type { GuestType } from '../spec';
 import { kindWord, localGuest, lockedError, noConfig } from '../guests';
@@ -11,8 +11,8 @@ import { activeFaults } from '../faults';
 import { pctRestore } from './restore';
 import { qmGuestCmd } from './agent';
 
-const QM_COMMANDS = ['config', 'destroy', 'guest', 'list', 'shutdown', 'start', 'status', 'stop', 'unlock'];
-const PCT_COMMANDS = ['config', 'destroy', 'list', 'restore', 'shutdown', 'start', 'status', 'stop', 'unlock'];
+const QM_COMMANDS = ['config', 'destroy', 'guest', 'list', 'set', 'shutdown', 'start', 'status', 'stop', 'unlock'];
+const PCT_COMMANDS = ['config', 'destroy', 'list', 'restore', 'set', 'shutdown', 'start', 'status', 'stop', 'unlock'];
 
 function usageOf(tool: 'qm' | 'pct'): string {
   const cmds = tool === 'qm' ? QM_COMMANDS : PCT_COMMANDS;
@@ -51,6 +51,8 @@ export async function guestTool(ctx: Ctx, tool: 'qm' | 'pct', args: string[]): P
       });
       return 0;
     }
+    case 'set':
+      return setConfig(ctx, tool, type, rest);
     case 'start':
     case 'stop':
     case 'shutdown':
@@ -68,6 +70,36 @@ export async function guestTool(ctx: Ctx, tool: 'qm' | 'pct', args: string[]): P
   }
   if (cmd === undefined) throw new ToolError(`ERROR: no command specified\n${usageOf(tool)}`);
   throw new ToolError(`ERROR: unknown command '${tool} ${cmd}'\n${usageOf(tool)}`);
+}
+
+/** Keys `qm set` / `pct set` may change here (the config keys the simulator knows about). */
+const SETTABLE = /^(agent|boot|cores|cpu|description|hostname|ipconfig\d+|memory|name|net\d+|onboot|protection|sockets|swap|tags|startup|nameserver|searchdomain)$/;
+
+/** `qm set <vmid> --key value ... [--delete k1,k2]`: a synchronous config update (no task). */
+async function setConfig(ctx: Ctx, tool: 'qm' | 'pct', type: GuestType, rest: string[]): Promise<number> {
+  const usage = `${tool} set <vmid> [OPTIONS]`;
+  const vmid = vmidArg(rest[0], usage);
+  const changes: Record<string, string> = {};
+  let del: string[] = [];
+  let skiplock = false;
+  for (let i = 1; i < rest.length; i++) {
+    const m = /^--?([a-z][a-z0-9_-]*)(?:=(.*))?$/.exec(rest[i]!);
+    if (!m) throw new ToolError(`400 too many arguments\n${usage}`);
+    const value = m[2] ?? rest[++i];
+    if (value === undefined) throw paramError({ [m[1]!]: 'missing value' }, usage);
+    if (m[1] === 'delete') del = value.split(/[,;\s]+/).filter(Boolean);
+    else if (m[1] === 'skiplock') skiplock = value === '1';
+    else if (m[1] === 'digest') continue;
+    else if (SETTABLE.test(m[1]!)) changes[m[1]!] = value;
+    else throw paramError({ [m[1]!]: 'property is not defined in schema and the schema does not allow additional properties' }, usage);
+  }
+  mutateState(ctx.stateDir, (s) => {
+    const g = localGuest(s, ctx.node, type, vmid);
+    if (!skiplock && g.config.lock) throw lockedError(g)!;
+    Object.assign(g.config, changes);
+    for (const k of del) delete g.config[k];
+  });
+  return 0;
 }
 
 function qmList(ctx: Ctx): string {

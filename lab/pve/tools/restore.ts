@@ -7,8 +7,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { type Ctx, ToolError, paramError, parseArgs, simSleep, timeScale, vmidArg } from '../cli';
-import { type ClusterState, type DiskRef, type GuestState, GiB, configAddress, defaultDataFraction, diskUsage, disksOf, findStorage, macFor, mutateState, readState, storageUsage } from '../model';
+import { type Ctx, ToolError, paramError, parseArgs, simSleep, vmidArg } from '../cli';
+import { type ClusterState, type DiskRef, type GuestState, GiB, configAddress, defaultDataFraction, disksOf, findStorage, macFor, mutateState, readState, storageUsage } from '../model';
 import type { GuestType } from '../spec';
 import { kindWord } from '../guests';
 import { type TaskContext, runTaskCli } from '../tasks';
