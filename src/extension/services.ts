@@ -6,22 +6,30 @@ import * as vscode from 'vscode';
 import { DiscoveryService } from './discoveryService';
 import { componentLog } from './platform/log';
 import { RecoveryTreeProvider } from './views/recoveryTree';
+import { InventoryService } from './inventoryService';
 
 export interface Services extends vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly discovery: DiscoveryService;
+  readonly inventory: InventoryService;
   readonly recoveryTree: RecoveryTreeProvider;
+  /** VMIDs being restored from this window: a second restore of the same guest is refused. */
+  readonly activeRestores: Set<number>;
 }
 
 export function createServices(log: vscode.LogOutputChannel): Services {
   const discovery = new DiscoveryService(componentLog(log, 'discovery'));
-  const recoveryTree = new RecoveryTreeProvider(discovery);
+  const inventory = new InventoryService(discovery, componentLog(log, 'ssh'));
+  const recoveryTree = new RecoveryTreeProvider(discovery, inventory);
   return {
     log,
     discovery,
+    inventory,
     recoveryTree,
+    activeRestores: new Set(),
     dispose: () => {
       recoveryTree.dispose();
+      inventory.dispose();
       discovery.dispose();
     },
   };

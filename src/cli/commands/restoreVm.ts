@@ -2,14 +2,10 @@
  * `lifeboat restore-vm <vmid> [--node N] [--storage S] [--date YYYY-MM-DD] [--target-id ID]
  *  [--link-down] [--dry-run] [--force] [--json]` — the interface of the operator's restore-vm.sh.
  */
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import {
-  LifeboatError, english, loadInventory, planGuestRestore, restoreAftermath, runPlan,
-  type Plan, type RunReport,
-} from '../../core';
+import { LifeboatError, loadInventory, planGuestRestore, restoreAftermath, runPlan } from '../../core';
 import { sleep } from '../../adapters/net/probe';
-import { planLines, reportLines, reportMarkdown } from '../../shared/reportText';
+import { planLines, reportLines } from '../../shared/reportText';
+import { planJson, reportJson, saveReport } from '../../shared/reportData';
 import type { CliIo } from './environments';
 import { t } from '../l10n';
 import { ExitCode } from '../output';
@@ -69,7 +65,7 @@ export async function restoreVmCommand(vmid: string, o: RestoreVmOptions, io: Cl
       onProgress: (p) => { if (p.fraction !== undefined && !o.json) io.err(`  ${p.stepId} ${Math.round(p.fraction * 100)}%`); },
       aftermath: (stepFacts) => restoreAftermath(facts, stepFacts),
     });
-    const saved = await saveReport(rt.discovery.root, report);
+    const saved = await saveReport(rt.discovery.root, report, t);
     if (o.json) io.out(JSON.stringify(reportJson(report, saved), null, 2));
     else {
       io.out('');
@@ -98,42 +94,3 @@ function timingFromEnv(env: NodeJS.ProcessEnv) {
   return Number.isFinite(poll) && poll > 0 ? { pollMs: poll } : {};
 }
 
-export function planJson(plan: Plan) {
-  return {
-    id: plan.id,
-    kind: plan.kind,
-    title: english(plan.title),
-    summary: plan.summary.map((s) => ({ label: english(s.label), value: s.value })),
-    destroys: plan.destroys.map(english),
-    warnings: plan.warnings.map(english),
-    steps: plan.steps.map((s) => ({ id: s.id, title: english(s.title), destructive: s.destructive, commands: s.commands, effect: s.effect ? english(s.effect) : undefined })),
-    nextSteps: plan.nextSteps.map(english),
-  };
-}
-
-export function reportJson(r: RunReport, savedTo?: string) {
-  return {
-    status: r.status,
-    kind: r.kind,
-    title: english(r.title),
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    durationMs: r.durationMs,
-    summary: r.summary.map((s) => ({ label: english(s.label), value: s.value })),
-    facts: r.facts,
-    steps: r.steps.map((s) => ({ id: s.id, title: english(s.title), status: s.status, startedAt: s.startedAt, durationMs: s.durationMs, detail: s.detail ? english(s.detail) : undefined, error: s.error })),
-    changed: r.changed,
-    aftermath: r.aftermath.map(english),
-    nextSteps: r.nextSteps.map(english),
-    reportFile: savedTo,
-  };
-}
-
-/** Every run leaves a dated Markdown record under .lifeboat/reports/ in the repository. */
-export async function saveReport(root: string, report: RunReport): Promise<string> {
-  const dir = path.join(root, '.lifeboat', 'reports');
-  await fs.mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${report.startedAt.replace(/[:.]/g, '-')}-${report.planId}.md`);
-  await fs.writeFile(file, reportMarkdown(report, (m, ...a) => english({ text: m, args: a.map((x) => (typeof x === 'boolean' ? String(x) : x)) })));
-  return file;
-}

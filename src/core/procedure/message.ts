@@ -1,7 +1,7 @@
 /**
  * A sentence the core wants a surface to show, as data: the English text (the l10n key) and its
  * arguments. The extension renders it with vscode.l10n.t, the CLI with @vscode/l10n; the
- * translation test checks every `msg('…')` has a French entry.
+ * translation test checks every msg() sentence has a French entry.
  */
 export interface Message {
   readonly text: string;

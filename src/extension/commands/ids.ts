@@ -6,6 +6,14 @@ export const commandIds = [
   'lifeboat.showLog',
   'lifeboat.openRepository',
   'lifeboat.openTfvars',
+  'lifeboat.connect',
+  'lifeboat.filter',
+  'lifeboat.clearFilter',
+  'lifeboat.loadMoreBackups',
+  'lifeboat.restoreGuest',
+  'lifeboat.restoreFromNewest',
+  'lifeboat.restoreGuestToNewId',
+  'lifeboat.restoreBackup',
 ] as const;
 
 export type CommandId = (typeof commandIds)[number];

@@ -7,11 +7,27 @@ import * as vscode from 'vscode';
 import type { Services } from '../services';
 
 import type { CommandId } from './ids';
+import { restoreGuest, restoreGuestToNewId } from './restoreGuest';
+import { isCancellation } from '../inventoryService';
 
 type Handler = (s: Services) => (...args: never[]) => unknown;
 
 export const commandTable: Record<CommandId, Handler> = {
-  'lifeboat.refresh': (s) => () => s.discovery.refresh(),
+  'lifeboat.refresh': (s) => () => {
+    s.discovery.refresh();
+    s.inventory.refresh();
+  },
+  'lifeboat.connect': (s) => () => s.inventory.refresh(),
+  'lifeboat.filter': (s) => async () => {
+    const text = await vscode.window.showInputBox({ title: vscode.l10n.t('Filter guests'), prompt: vscode.l10n.t('Part of a name or a VMID'), value: s.recoveryTree.filter ?? '' });
+    if (text !== undefined) s.recoveryTree.setFilter(text);
+  },
+  'lifeboat.clearFilter': (s) => () => s.recoveryTree.setFilter(undefined),
+  'lifeboat.loadMoreBackups': (s) => (guestKey: string) => s.recoveryTree.loadMore(guestKey),
+  'lifeboat.restoreGuest': restoreGuest,
+  'lifeboat.restoreFromNewest': restoreGuest,
+  'lifeboat.restoreGuestToNewId': restoreGuestToNewId,
+  'lifeboat.restoreBackup': restoreGuest,
   'lifeboat.showLog': (s) => () => s.log.show(true),
   'lifeboat.openRepository': () => () => vscode.commands.executeCommand('vscode.openFolder', undefined, { forceNewWindow: false }),
   'lifeboat.openTfvars': () => (node?: { env?: { tfvarsPath: string } }) =>
@@ -36,6 +52,3 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
   }
 }
 
-function isCancellation(err: unknown): boolean {
-  return err instanceof vscode.CancellationError || (err instanceof Error && err.name === 'AbortError');
-}

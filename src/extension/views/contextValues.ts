@@ -1,8 +1,12 @@
-/** Every `viewItem` used in package.json `when` clauses, in one place (GitLens' ContextValues). */
+/**
+ * Every `viewItem` used in package.json `when` clauses, in one place (GitLens' ContextValues).
+ * Guests and backups append their flags: `lifeboat.guest.exists.running`, `lifeboat.backup.protected`.
+ */
 export const ContextValues = {
   environment: 'lifeboat.environment',
   node: 'lifeboat.node',
-  declaredGuest: 'lifeboat.guest.declared',
+  guest: 'lifeboat.guest',
+  backup: 'lifeboat.backup',
   state: 'lifeboat.state',
   problem: 'lifeboat.problem',
 } as const;

@@ -1,31 +1,54 @@
 /**
- * The Recovery explorer: environment → Proxmox nodes → guests, and the environment's Terraform
- * state. Built from what discovery read in the repository; later layers add what the nodes and
- * the state store report. `getChildren` never opens dialogs and never throws: a failure becomes
- * an error item.
+ * The Recovery explorer: environment → Proxmox node → guests (declared and found) → backups, and
+ * the environment's Terraform state. Discovery (no network) fills the first levels at once; the
+ * nodes' inventory (SSH) is read when an environment is first expanded and cached. `getChildren`
+ * never throws: a failure becomes an error item.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { homelabNodes, type DeclaredGuest, type Discovery, type DiscoveryProblem, type EnvironmentConfig } from '../../core';
+import { backupsOf, homelabNodes, matchGuests, rpoHoursFor, type Backup, type DeclaredGuest, type DiscoveryProblem, type EnvironmentConfig, type Guest, type Inventory } from '../../core';
 import type { DiscoveryService } from '../discoveryService';
+import type { InventoryService } from '../inventoryService';
 import { DisposableOwner } from '../platform/disposable';
-import { ContextValues } from './contextValues';
 import { describeProblem } from '../../shared/problemText';
+import { ContextValues } from './contextValues';
+import { BACKUP_PAGE, backupLook, guestLook, matchesFilter, type ItemLook } from './presentation';
 
 export type RecoveryNode =
   | { readonly kind: 'environment'; readonly env: EnvironmentConfig }
   | { readonly kind: 'node'; readonly env: EnvironmentConfig; readonly name: string; readonly host: string | undefined }
-  | { readonly kind: 'declaredGuest'; readonly guest: DeclaredGuest; readonly env: EnvironmentConfig }
+  | { readonly kind: 'guest'; readonly env: EnvironmentConfig; readonly node: string; readonly declared: DeclaredGuest | undefined; readonly guest: Guest | undefined; readonly backups: readonly Backup[] }
+  | { readonly kind: 'backup'; readonly env: EnvironmentConfig; readonly guestKey: string; readonly backup: Backup; readonly isNewest: boolean; readonly guest: Guest | undefined }
+  | { readonly kind: 'loadMore'; readonly guestKey: string; readonly remaining: number }
   | { readonly kind: 'state'; readonly env: EnvironmentConfig }
+  | { readonly kind: 'message'; readonly id: string; readonly text: string; readonly detail?: string; readonly icon: string }
   | { readonly kind: 'problem'; readonly problem: DiscoveryProblem };
 
 export class RecoveryTreeProvider extends DisposableOwner implements vscode.TreeDataProvider<RecoveryNode> {
   private readonly changed = this.register(new vscode.EventEmitter<RecoveryNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
+  private filterText: string | undefined;
+  private readonly backupLimit = new Map<string, number>();
 
-  constructor(private readonly discovery: DiscoveryService) {
+  constructor(private readonly discovery: DiscoveryService, private readonly inventory: InventoryService, private readonly now: () => Date = () => new Date()) {
     super();
     this.register(discovery.onDidChange(() => this.changed.fire(undefined)));
+    this.register(inventory.onDidChange(() => this.changed.fire(undefined)));
+  }
+
+  get filter(): string | undefined {
+    return this.filterText;
+  }
+
+  setFilter(text: string | undefined): void {
+    this.filterText = text?.trim() || undefined;
+    void vscode.commands.executeCommand('setContext', 'lifeboat.filtered', this.filterText !== undefined);
+    this.changed.fire(undefined);
+  }
+
+  loadMore(guestKey: string): void {
+    this.backupLimit.set(guestKey, (this.backupLimit.get(guestKey) ?? BACKUP_PAGE) + BACKUP_PAGE);
+    this.changed.fire(undefined);
   }
 
   async getChildren(element?: RecoveryNode): Promise<RecoveryNode[]> {
@@ -43,20 +66,61 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
           { kind: 'state', env: element.env },
         ];
       case 'node':
-        return element.env.guests
-          .filter((g) => g.node === element.name)
-          .map((guest): RecoveryNode => ({ kind: 'declaredGuest', guest, env: element.env }));
+        return this.guestsOf(element);
+      case 'guest': {
+        if (!element.guest && element.backups.length === 0) return [];
+        const key = guestKey(element);
+        const limit = this.backupLimit.get(key) ?? BACKUP_PAGE;
+        if (element.backups.length === 0) {
+          return [{ kind: 'message', id: `${key}/none`, text: vscode.l10n.t('No backup on any storage'), detail: vscode.l10n.t('Create one with vzdump or a backup job before you need it.'), icon: 'error' }];
+        }
+        const shown = element.backups.slice(0, limit).map((backup, i): RecoveryNode => ({ kind: 'backup', env: element.env, guestKey: key, backup, isNewest: i === 0, guest: element.guest }));
+        const remaining = element.backups.length - limit;
+        return remaining > 0 ? [...shown, { kind: 'loadMore', guestKey: key, remaining }] : shown;
+      }
       default:
         return [];
     }
   }
 
+  private async guestsOf(element: Extract<RecoveryNode, { kind: 'node' }>): Promise<RecoveryNode[]> {
+    const declaredHere = element.env.guests.filter((g) => g.node === element.name);
+    let inventory: Inventory;
+    try {
+      inventory = await this.inventory.inventory();
+    } catch (err) {
+      return [
+        { kind: 'message', id: `${element.env.name}/${element.name}/error`, text: vscode.l10n.t('Could not read the nodes'), detail: err instanceof Error ? err.message : String(err), icon: 'error' },
+        ...declaredHere.filter((d) => matchesFilter(this.filterText, d.name, d.vmid)).map((declared): RecoveryNode => ({ kind: 'guest', env: element.env, node: element.name, declared, guest: undefined, backups: [] })),
+      ];
+    }
+    const nodeInv = inventory.nodes.find((n) => n.node === element.name);
+    const out: RecoveryNode[] = [];
+    if (nodeInv && !nodeInv.reachable) {
+      out.push({ kind: 'message', id: `${element.env.name}/${element.name}/unreachable`, text: vscode.l10n.t('Node not reachable'), detail: nodeInv.error?.message, icon: 'debug-disconnect' });
+    }
+    const matched = matchGuests(declaredHere, inventory);
+    for (const m of matched) out.push({ kind: 'guest', env: element.env, node: element.name, declared: m.declared, guest: m.guest, backups: m.backups });
+    // Guests on this node that no environment declares (a restored copy, a hand-made VM) are shown
+    // under the environment whose default node this is.
+    if (element.env.defaultNode === element.name) {
+      const all = (await this.discovery.discoveries()).flatMap((d) => d.environments.flatMap((e) => e.guests));
+      const declaredVmids = new Set(matchGuests(all, inventory).map((m) => m.guest?.vmid).filter((v) => v !== undefined));
+      for (const g of inventory.guests.filter((x) => x.node === element.name && !declaredVmids.has(x.vmid) && !x.template)) {
+        out.push({ kind: 'guest', env: element.env, node: element.name, declared: undefined, guest: g, backups: backupsOf(inventory, g.vmid) });
+      }
+    }
+    return out.filter((n) => n.kind !== 'guest' || matchesFilter(this.filterText, n.guest?.name ?? n.declared?.name, n.guest?.vmid));
+  }
+
   getTreeItem(element: RecoveryNode): vscode.TreeItem {
+    const rpo = (env: EnvironmentConfig) => rpoHoursFor(env.backup?.schedule, vscode.workspace.getConfiguration('lifeboat').get<number>('backup.rpoHours') ?? 26);
     switch (element.kind) {
       case 'environment':
         return environmentItem(element.env);
       case 'node': {
-        const item = new vscode.TreeItem(element.name, vscode.TreeItemCollapsibleState.Expanded);
+        // Collapsed: expanding a node is what connects to it (never on its own).
+        const item = new vscode.TreeItem(element.name, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `env/${element.env.name}/node/${element.name}`;
         item.description = element.host;
         item.iconPath = new vscode.ThemeIcon('server');
@@ -64,27 +128,57 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
         item.tooltip = vscode.l10n.t('Proxmox node {0} ({1})', element.name, element.host ?? vscode.l10n.t('address unknown'));
         return item;
       }
-      case 'declaredGuest':
-        return guestItem(element.guest, element.env);
+      case 'guest': {
+        const look = guestLook(element.declared, element.guest, element.backups, rpo(element.env), this.now(), vscode.l10n.t);
+        const item = fromLook(look, element.guest || element.backups.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        item.id = `env/${element.env.name}/guest/${guestKey(element)}`;
+        item.contextValue = [ContextValues.guest, ...look.flags].join('.');
+        if (element.declared) item.command = openAt(element.env.tfvarsPath, element.declared.range.start.line);
+        return item;
+      }
+      case 'backup': {
+        const look = backupLook(element.backup, element.isNewest, rpo(element.env), this.now(), vscode.l10n.t);
+        const item = fromLook(look, vscode.TreeItemCollapsibleState.None);
+        item.id = `backup/${element.backup.volid}`;
+        item.contextValue = [ContextValues.backup, ...look.flags].join('.');
+        return item;
+      }
+      case 'loadMore': {
+        const item = new vscode.TreeItem(vscode.l10n.t('Load more… ({0} older)', element.remaining));
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = { command: 'lifeboat.loadMoreBackups', title: vscode.l10n.t('Load more'), arguments: [element.guestKey] };
+        return item;
+      }
       case 'state':
         return stateItem(element.env);
+      case 'message': {
+        const item = new vscode.TreeItem(element.text);
+        item.id = element.id;
+        item.description = element.detail;
+        item.tooltip = element.detail;
+        item.iconPath = new vscode.ThemeIcon(element.icon, element.icon === 'error' ? new vscode.ThemeColor('errorForeground') : undefined);
+        return item;
+      }
       case 'problem':
         return problemItem(element.problem);
     }
   }
 
-  /** The parent is needed for `TreeView.reveal`. */
-  getParent(element: RecoveryNode): RecoveryNode | undefined {
-    switch (element.kind) {
-      case 'node':
-      case 'state':
-        return { kind: 'environment', env: element.env };
-      case 'declaredGuest':
-        return { kind: 'node', env: element.env, name: element.guest.node ?? '', host: undefined };
-      default:
-        return undefined;
-    }
+  getParent(): RecoveryNode | undefined {
+    return undefined;
   }
+}
+
+function guestKey(g: { env: EnvironmentConfig; declared: DeclaredGuest | undefined; guest: Guest | undefined }): string {
+  return g.guest ? `${g.guest.vmid}` : `declared:${g.env.name}:${g.declared?.name ?? '?'}`;
+}
+
+function fromLook(look: ItemLook, state: vscode.TreeItemCollapsibleState): vscode.TreeItem {
+  const item = new vscode.TreeItem(look.label, state);
+  item.description = look.description;
+  item.tooltip = look.tooltip;
+  item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
+  return item;
 }
 
 /**
@@ -116,17 +210,6 @@ function environmentItem(env: EnvironmentConfig): vscode.TreeItem {
     ].filter(Boolean).join('  \n'),
   );
   item.resourceUri = vscode.Uri.file(env.tfvarsPath);
-  return item;
-}
-
-function guestItem(guest: DeclaredGuest, env: EnvironmentConfig): vscode.TreeItem {
-  const item = new vscode.TreeItem(guest.name, vscode.TreeItemCollapsibleState.None);
-  item.id = `env/${env.name}/guest/${guest.name}`;
-  item.iconPath = new vscode.ThemeIcon(guest.kind === 'vm' ? 'vm' : 'package');
-  item.description = [guest.kind === 'vm' ? 'VM' : 'LXC', guest.ip].filter(Boolean).join(' · ');
-  item.contextValue = ContextValues.declaredGuest;
-  item.tooltip = vscode.l10n.t('{0} {1}, declared in {2} (line {3}). Not yet matched to a node inventory.', guest.kind === 'vm' ? 'VM' : 'LXC', guest.name, path.basename(env.tfvarsPath), guest.range.start.line + 1);
-  item.command = openAt(env.tfvarsPath, guest.range.start.line);
   return item;
 }
 
@@ -162,5 +245,3 @@ function openAt(file: string, line: number): vscode.Command {
     arguments: [vscode.Uri.file(file), { selection: new vscode.Range(line, 0, line, 0) } satisfies vscode.TextDocumentShowOptions],
   };
 }
-
-export type { Discovery };

@@ -1,0 +1,80 @@
+/**
+ * The extension's side of running a plan: a modal confirmation that shows the exact commands
+ * (default: Cancel), a cancellable progress notification, the log in the output channel, and at
+ * the end a notification with "Show Report" that opens the Markdown record.
+ */
+import * as vscode from 'vscode';
+import { english, runPlan, type Message, type Plan, type RunReport, type RunOptions } from '../../core';
+import { planLines, render } from '../../shared/reportText';
+import { saveReport } from '../../shared/reportData';
+import { reportMarkdown } from '../../shared/reportText';
+import type { Services } from '../services';
+
+export async function confirmPlan(plan: Plan, action: string): Promise<boolean> {
+  const detail = planLines(plan, vscode.l10n.t).slice(1).join('\n');
+  const choice = await vscode.window.showWarningMessage(render(plan.title, vscode.l10n.t), { modal: true, detail }, action);
+  return choice === action;
+}
+
+export function toAbortSignal(token: vscode.CancellationToken): AbortSignal {
+  const controller = new AbortController();
+  if (token.isCancellationRequested) controller.abort();
+  token.onCancellationRequested(() => controller.abort());
+  return controller.signal;
+}
+
+export async function runWithProgress(
+  s: Services,
+  plan: Plan,
+  root: string,
+  aftermath?: RunOptions['aftermath'],
+): Promise<RunReport> {
+  s.log.show(true);
+  s.log.info(`── ${english(plan.title)} ──`);
+  const report = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: render(plan.title, vscode.l10n.t), cancellable: true },
+    async (progress, token) => {
+      let reported = 0;
+      return runPlan(plan, {
+        signal: toAbortSignal(token),
+        log: s.log,
+        aftermath,
+        onProgress: (p) => {
+          // The bar moves by steps; inside a step by the task's own percentage.
+          const overall = ((p.stepIndex + (p.fraction ?? 0)) / p.stepCount) * 100;
+          const increment = Math.max(0, overall - reported);
+          reported += increment;
+          const step = plan.steps[p.stepIndex];
+          progress.report({ increment, message: `${step ? render(step.title, vscode.l10n.t) : ''}${p.fraction !== undefined ? ` — ${Math.round(p.fraction * 100)}%` : ''}` });
+        },
+      });
+    },
+  );
+  const saved = await saveReport(root, report, vscode.l10n.t).catch((err: unknown) => {
+    s.log.warn(`could not save the report: ${String(err)}`);
+    return undefined;
+  });
+  void announce(report, saved);
+  return report;
+}
+
+async function announce(report: RunReport, saved: string | undefined): Promise<void> {
+  const show = vscode.l10n.t('Show Report');
+  const title = render(report.title, vscode.l10n.t);
+  const failedStep = report.steps.find((x) => x.status === 'failed');
+  const message = report.status === 'succeeded'
+    ? vscode.l10n.t('{0}: done in {1} s.', title, Math.round(report.durationMs / 1000))
+    : report.status === 'cancelled'
+      ? vscode.l10n.t('{0}: cancelled. {1}', title, report.aftermath.map((m: Message) => render(m, vscode.l10n.t)).join(' '))
+      : vscode.l10n.t('{0}: FAILED at "{1}": {2}', title, failedStep ? render(failedStep.title, vscode.l10n.t) : '?', failedStep?.error?.message ?? '');
+  const notify = report.status === 'succeeded' ? vscode.window.showInformationMessage : report.status === 'cancelled' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
+  const choice = await notify(message, show);
+  if (choice === show) await openReport(report, saved);
+}
+
+export async function openReport(report: RunReport, saved: string | undefined): Promise<void> {
+  const doc = saved
+    ? await vscode.workspace.openTextDocument(vscode.Uri.file(saved))
+    : await vscode.workspace.openTextDocument({ language: 'markdown', content: reportMarkdown(report, vscode.l10n.t) });
+  await vscode.window.showTextDocument(doc, { preview: false });
+}
