@@ -101,6 +101,25 @@ export function tail(file, lines = 40) {
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
+const OWNER_FILE = 'owner.pid';
+
+/** True when the state directory belongs to another process that is still running. @param {string} dir */
+function stateOwnedByOther(dir) {
+  let owner;
+  try {
+    owner = Number(readFileSync(path.join(dir, OWNER_FILE), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid) return false;
+  try {
+    process.kill(owner, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** @param {number} pgid */
 function groupAlive(pgid) {
   try {
@@ -114,7 +133,8 @@ function groupAlive(pgid) {
 /**
  * @typedef {object} CodeServerOptions
  * @property {string} workspace      folder to open (made absolute); also the default folder on the command line
- * @property {string} [name]         instance name: state goes to .vscode-e2e/state-<name> (default 'default')
+ * @property {string} [name]         instance name: state goes to .vscode-e2e/state-<name> (default 'default'), or to
+ *                                   a temporary state-<name>-<pid> while another live process uses state-<name>
  * @property {number} [port]         port on 127.0.0.1; 0 or omitted = a free port. An occupied port is an error.
  * @property {boolean} [driverMode]  start with --vscode-option enable-smoke-test-driver: needed to load a
  *                                   development extension and tests through the `payload` URL; turns toasts off
@@ -148,11 +168,20 @@ function groupAlive(pgid) {
  */
 export async function startCodeServer(options) {
   assertInstalled();
-  const name = options.name ?? 'default';
   const workspace = path.resolve(options.workspace);
   if (!existsSync(workspace)) throw new Error(`workspace ${workspace} does not exist`);
+  // Another live process (a second test run in the same tree) may own state-<name>: never wipe it,
+  // use state-<name>-<pid> instead and remove that when stopping.
+  let name = options.name ?? 'default';
+  let temporaryState = false;
+  if (stateOwnedByOther(stateFor(name).dir)) {
+    name = `${name}-${process.pid}`;
+    temporaryState = true;
+  }
   const { dir, env: stateEnv } = stateFor(name);
   if (options.fresh ?? true) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, OWNER_FILE), `${process.pid}\n`);
   const userDataDir = path.resolve(options.userDataDir ?? path.join(dir, 'user-data'));
   const extensionsDir = path.resolve(options.extensionsDir ?? path.join(dir, 'extensions'));
   for (const d of [...Object.values(stateEnv), userDataDir, extensionsDir, path.join(userDataDir, 'User')]) {
@@ -219,6 +248,8 @@ export async function startCodeServer(options) {
       while (groupAlive(pid)) await sleep(50);
     }
     await Promise.race([exitPromise, sleep(1000)]);
+    if (temporaryState) rmSync(dir, { recursive: true, force: true });
+    else rmSync(path.join(dir, OWNER_FILE), { force: true });
   };
 
   const url = `http://127.0.0.1:${port}`;
