@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { createNetworkProbe, loopbackOnly } from '../adapters/net/probe';
 import { createSshPool, sshOptionsFromEnv } from '../adapters/ssh';
+import { labGuardedPool } from '../adapters/labGuard';
 import { discoverEnvironments, findRepositoryRoot, homelabNodes, type Discovery, type LogSink, type NetworkProbe, type NodeAddress, type NodeShellPool } from '../core';
 import type { CliIo } from './commands/environments';
 import { t } from './l10n';
@@ -46,7 +47,7 @@ export async function openRuntime(io: CliIo, opts: RuntimeOptions): Promise<CliR
     .filter((n) => n.host !== undefined)
     .map((n): NodeAddress => ({ name: n.name, host: n.host! }));
   const interactive = Boolean(process.stdin.isTTY) && io.env.CI !== 'true';
-  const pool = createSshPool({
+  const pool = labGuardedPool(createSshPool({
     ...sshOptionsFromEnv(io.env),
     log,
     hostKeyPrompt: async (key) => {
@@ -58,7 +59,7 @@ export async function openRuntime(io: CliIo, opts: RuntimeOptions): Promise<CliR
       }
       return confirm(t('Accept this key and add it to known_hosts?'), { force: false, interactive });
     },
-  });
+  }), io.env);
   const controller = new AbortController();
   const onSigint = () => {
     io.err(t('Cancelling… (the current step ends cleanly; press Ctrl-C again to quit at once)'));

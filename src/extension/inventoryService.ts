@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { createNetworkProbe, loopbackOnly } from '../adapters/net/probe';
 import { createSshPool, sshOptionsFromEnv } from '../adapters/ssh';
+import { labGuardedPool } from '../adapters/labGuard';
 import { CancelledError, homelabNodes, loadInventory, type Inventory, type LogSink, type NetworkProbe, type NodeAddress, type NodeShellPool, type UnknownHostKey } from '../core';
 import type { DiscoveryService } from './discoveryService';
 import { DisposableOwner } from './platform/disposable';
@@ -94,14 +95,14 @@ export class InventoryService extends DisposableOwner {
     const settings = vscode.workspace.getConfiguration('lifeboat.ssh');
     const fromEnv = sshOptionsFromEnv(process.env);
     const expand = (p: string | undefined) => (p ? p.replace(/^~(?=$|\/)/, os.homedir()) : undefined);
-    return createSshPool({
+    return labGuardedPool(createSshPool({
       ...fromEnv,
       configPath: expand(settings.get<string>('configFile')) ?? fromEnv.configPath,
       knownHostsPath: expand(settings.get<string>('knownHostsFile')) ?? fromEnv.knownHostsPath,
       identityFiles: settings.get<string>('identityFile') ? [expand(settings.get<string>('identityFile'))!] : fromEnv.identityFiles,
       log: this.log,
       hostKeyPrompt: (key) => askHostKey(key),
-    });
+    }), process.env);
   }
 }
 
