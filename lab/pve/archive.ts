@@ -6,8 +6,8 @@
  * What is real: the file names, the container structure (VMA header with the guest config and
  * `#qmdump#map:` lines, extents with MD5 checksums; a GNU-readable tar with
  * `./etc/vzdump/pct.conf` first), the compression streams and the side files.
- * What is scaled down: the disk images inside. A VMA device holds 1/8192 of the disk's size
- * (32 GiB → 4 MiB, mostly sparse); the *logical* size a real archive would have is recorded in
+ * What is scaled down: the disk images inside. A VMA device holds 1/65536 of the disk's size
+ * (32 GiB → 512 KiB, mostly sparse); the *logical* size a real archive would have is recorded in
  * the model and reported by the listings and the storage accounting.
  */
 import * as fs from 'node:fs';
@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ClusterState, DiskRef, StorageState } from './model';
 import type { Compression, GuestType } from './spec';
-import { COMPRESSION_EXT, compress, compressionOfFile } from './compress';
+import { COMPRESSION_EXT, compress, compressSync, compressionOfFile, decompressFile } from './compress';
 import { writeVma } from './vma';
 import { writeTar } from './tar';
 
@@ -152,10 +152,10 @@ export function qmdumpMapLines(disks: readonly DiskRef[], storageType: (id: stri
     .join('');
 }
 
-/** Device size inside the VMA: 1/8192 of the disk, whole 64 KiB clusters, 64 KiB .. 8 MiB. */
+/** Device size inside the VMA: 1/65536 of the disk, whole 64 KiB clusters, 64 KiB .. 2 MiB. */
 export function scaledDeviceSize(diskBytes: number): number {
   const c = 65536;
-  return Math.min(8 * 1024 * 1024, Math.max(c, Math.ceil(diskBytes / 8192 / c) * c));
+  return Math.min(2 * 1024 * 1024, Math.max(c, Math.ceil(diskBytes / 65536 / c) * c));
 }
 
 function hash32(s: string): number {
@@ -164,16 +164,31 @@ function hash32(s: string): number {
   return h >>> 0;
 }
 
-/** A 4 KiB block of plausible file-system content (compresses like real data, roughly 3:1). */
+const templateCache = new Map<string, Buffer[]>();
+
+/**
+ * A 4 KiB block of plausible file-system content. Eight templates per seed are generated once and
+ * stamped with the block number: cheap to make (seeding writes thousands of archives) and
+ * compressible like real data.
+ */
 function dataBlock(seed: string, n: number): Buffer {
-  const b = Buffer.alloc(4096);
-  let h = hash32(`${seed}:${n}`);
-  let off = 0;
-  while (off < 4096) {
-    h = Math.imul(h ^ (h >>> 15), 2246822507) >>> 0;
-    const line = `${seed} inode ${n} offset ${off} ${(h >>> 0).toString(36)} ${(h % 9973).toString(16)}\n`;
-    off += b.write(line, off);
+  let templates = templateCache.get(seed);
+  if (!templates) {
+    templates = Array.from({ length: 8 }, (_, t) => {
+      const b = Buffer.alloc(4096);
+      let h = hash32(`${seed}:${t}`);
+      let off = 0;
+      while (off < 4096) {
+        h = Math.imul(h ^ (h >>> 15), 2246822507) >>> 0;
+        off += b.write(`${seed} inode ${t} offset ${off} ${h.toString(36)} ${(h % 9973).toString(16)}\n`, off);
+      }
+      return b;
+    });
+    if (templateCache.size > 512) templateCache.clear();
+    templateCache.set(seed, templates);
   }
+  const b = Buffer.from(templates[n % 8]!);
+  b.write(`block ${n} `, 0);
   return b;
 }
 
@@ -207,8 +222,23 @@ export function logicalArchiveSize(diskBytes: number, dataFraction: number, comp
   return Math.max(4096, Math.round(diskBytes * dataFraction * RATIO[compression] * wobble));
 }
 
-/** Builds the bytes of a new archive (compressed with the real tool). */
+export interface RawArchive {
+  /** Final file name (with the compression extension). */
+  readonly filename: string;
+  /** The uncompressed container (VMA or tar). */
+  readonly raw: Buffer;
+  readonly logicalSize: number;
+  readonly diskBytes: number;
+}
+
+/** Builds a new archive and compresses it with the real tool. */
 export async function buildArchive(input: BuildArchiveInput): Promise<BuiltArchive> {
+  const r = buildRawArchive(input);
+  return { filename: r.filename, data: await compress(r.raw, input.compression), diskBytes: r.diskBytes, logicalSize: r.logicalSize };
+}
+
+/** Builds the uncompressed container of a new archive (seeding compresses in batches). */
+export function buildRawArchive(input: BuildArchiveInput): RawArchive {
   const filename = archiveName(input.type, input.vmid, input.timeMs, input.compression);
   const diskBytes = input.disks.reduce((s, d) => s + d.sizeBytes, 0);
   const conf = configText(input.config);
@@ -237,7 +267,7 @@ export async function buildArchive(input: BuildArchiveInput): Promise<BuiltArchi
   } else {
     const mtime = Math.floor(input.timeMs / 1000);
     const hostname = input.config.hostname ?? `CT${input.vmid}`;
-    const filler = Buffer.concat(Array.from({ length: 4 + Math.round(input.dataFraction * 40) }, (_, i) => dataBlock(`ct-${input.vmid}-syslog`, i)));
+    const filler = Buffer.concat(Array.from({ length: 2 + Math.round(input.dataFraction * 16) }, (_, i) => dataBlock(`ct-${input.vmid}-syslog`, i)));
     raw = writeTar([
       { name: './etc/vzdump/pct.conf', type: 'file', data: Buffer.from(conf), mtime },
       { name: './', type: 'dir', mtime },
@@ -253,15 +283,35 @@ export async function buildArchive(input: BuildArchiveInput): Promise<BuiltArchi
       { name: './var/log/syslog', type: 'file', data: filler, mode: 0o640, mtime },
     ]);
   }
-  const data = await compress(raw, input.compression);
-  return { filename, data, diskBytes, logicalSize: logicalArchiveSize(diskBytes, input.dataFraction, input.compression, input.timeMs, input.vmid) };
+  return { filename, raw, diskBytes, logicalSize: logicalArchiveSize(diskBytes, input.dataFraction, input.compression, input.timeMs, input.vmid) };
 }
 
-/** Really damages an archive: the compressed stream is cut (60 % kept), so `zstd -t` & co fail. */
+/**
+ * Writes a really damaged archive: a truncated compressed stream, so `zstd -t`/`gzip -t`/
+ * `lzop -t`/`tar -tf`/`vma verify` fail — but, as with a real archive cut short, the beginning is
+ * still readable (config extraction works, a restore fails part-way). The beginning is compressed
+ * as its own frame/member so that the decompressor can emit it before hitting the cut.
+ */
+export function writeCorruptArchive(file: string, raw: Buffer, c: Compression): void {
+  if (c === 'none') {
+    fs.writeFileSync(file, raw.subarray(0, Math.floor(raw.length * 0.6)));
+    return;
+  }
+  const split = Math.min(Math.floor(raw.length / 2), 32768);
+  const head = compressSync(raw.subarray(0, split), c);
+  const tail = compressSync(raw.subarray(split), c);
+  fs.writeFileSync(file, Buffer.concat([head, tail.subarray(0, Math.max(1, Math.floor(tail.length * 0.5)))]));
+}
+
+/** Damages an existing archive in place (the `corrupt-archive` fault). */
 export function corruptFile(file: string): void {
-  const size = fs.statSync(file).size;
-  const keep = Math.max(0, Math.min(size - 64, Math.floor(size * 0.6)));
-  fs.truncateSync(file, keep);
+  const d = decompressFile(file);
+  if (d.code === 0 && d.data.length > 0) {
+    writeCorruptArchive(file, d.data, compressionOfFile(file));
+    return;
+  }
+  const size = fs.statSync(file).size; // already unreadable: cut it further
+  fs.truncateSync(file, Math.max(0, Math.floor(size * 0.6)));
 }
 
 export function isCompressed(file: string): boolean {

@@ -85,3 +85,23 @@ export function decompressFile(file: string): Decompressed {
   const code = r.status ?? 1;
   return { data: r.stdout ?? Buffer.alloc(0), code, ...(code === 0 ? {} : { error: (r.stderr?.toString() ?? '').trim() }) };
 }
+
+/**
+ * Compresses files in place with one tool invocation per batch (`zstd --rm`, `gzip`, `lzop -U`):
+ * `x.vma` becomes `x.vma.zst`. Seeding thousands of archives would otherwise pay one process
+ * start per file.
+ */
+export async function compressFilesInPlace(files: readonly string[], c: Compression): Promise<void> {
+  if (c === 'none' || files.length === 0) return;
+  const [cmd, args] = { zstd: ['zstd', ['-q', '-f', '--rm', '-3']], gzip: ['gzip', ['-f', '-n', '-6']], lzo: ['lzop', ['-q', '-f', '-U']] }[c] as [string, string[]];
+  for (let i = 0; i < files.length; i += 200) {
+    const batch = files.slice(i, i + 200);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(cmd, [...args, '--', ...batch], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} failed (${code}): ${err}`))));
+    });
+  }
+}

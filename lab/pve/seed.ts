@@ -14,7 +14,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ClusterSpec, GuestSpec, BackupSpec } from './spec';
 import { type ClusterState, type NodeState, addGuest, serializeState, defaultDataFraction, disksOf, guestName, GiB } from './model';
-import { buildArchive, corruptFile, dumpDir, logNameOf, relToState } from './archive';
+import { type RawArchive, buildRawArchive, writeCorruptArchive, dumpDir, logNameOf, relToState } from './archive';
+import { compressFilesInPlace } from './compress';
 import { writeFileAtomic } from './store';
 import { humanIec, localDateTime, vzdumpSize } from './format';
 
@@ -23,17 +24,6 @@ function parseLocal(time: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/.exec(time);
   if (!m) throw new Error(`bad backup time '${time}' (want YYYY-MM-DDTHH:MM:SS)`);
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-}
-
-async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const run = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, run));
 }
 
 /**
@@ -70,12 +60,31 @@ export async function seedCluster(stateDir: string, spec: ClusterSpec, now: Date
     // Running guests booted a while ago (uptime), stable per guest.
     addGuest(state, g, nowMs - (3600 + (g.vmid % 17) * 7200) * 1000);
   }
-  const work = spec.guests.flatMap((g) => g.backups.map((b) => ({ g, b })));
-  await pool(work, 4, async ({ g, b }) => writeSeedBackup(dir, state, g, b));
+  // Build every archive uncompressed, then compress them in batches with the real tools.
+  const work = spec.guests.flatMap((g) => g.backups.map((b) => prepareSeedBackup(dir, state, g, b)));
+  for (const c of ['zstd', 'gzip', 'lzo'] as const) {
+    const batch = work.filter((w) => w.b.compress === c && !w.b.corrupt);
+    // Two tool processes in parallel (the lab machines have 2 cores).
+    const half = Math.ceil(batch.length / 2);
+    await Promise.all([batch.slice(0, half), batch.slice(half)].map((part) => compressFilesInPlace(part.map((w) => w.rawPath), c)));
+  }
+  for (const w of work) finishSeedBackup(dir, state, w);
   writeFileAtomic(path.join(dir, 'cluster.json'), serializeState(state, dir));
 }
 
-async function writeSeedBackup(dir: string, state: ClusterState, g: GuestSpec, b: BackupSpec): Promise<void> {
+interface SeedWork {
+  readonly g: GuestSpec;
+  readonly b: BackupSpec;
+  readonly file: string;
+  readonly rawPath: string;
+  readonly dump: string;
+  readonly built: RawArchive;
+  readonly disks: string[];
+  readonly name: string;
+  readonly timeMs: number;
+}
+
+function prepareSeedBackup(dir: string, state: ClusterState, g: GuestSpec, b: BackupSpec): SeedWork {
   const node = state.nodes.find((n) => n.name === g.node)!;
   const st = node.storages.find((s) => s.id === b.storage);
   if (!st) throw new Error(`guest ${g.vmid}: backup storage '${b.storage}' does not exist on node '${g.node}'`);
@@ -84,20 +93,28 @@ async function writeSeedBackup(dir: string, state: ClusterState, g: GuestSpec, b
   const timeMs = parseLocal(b.time);
   const disks = disksOf(guest.config);
   const dataFraction = state.dataFraction[String(g.vmid)] ?? defaultDataFraction(g.vmid);
-  const built = await buildArchive({ type: g.type, vmid: g.vmid, config: guest.config, timeMs, compression: b.compress, dataFraction, storageType: (id) => node.storages.find((s) => s.id === id)?.type, disks });
-  const file = path.join(dumpDir(st), built.filename);
-  fs.writeFileSync(file, built.data);
-  if (b.corrupt) corruptFile(file);
+  const built = buildRawArchive({ type: g.type, vmid: g.vmid, config: guest.config, timeMs, compression: b.compress, dataFraction, storageType: (id) => node.storages.find((s) => s.id === id)?.type, disks });
+  const dump = dumpDir(st);
+  const file = path.join(dump, built.filename);
+  const rawPath = file.replace(/\.(zst|gz|lzo)$/, '');
+  if (b.corrupt) writeCorruptArchive(file, built.raw, b.compress);
+  else fs.writeFileSync(rawPath, built.raw);
+  return { g, b, file, rawPath, dump, built, disks: disks.map((d) => `${d.key}:${d.storage}:${d.volname}:${Math.round(d.sizeBytes / GiB)}G`), name: guestName(guest), timeMs };
+}
+
+function finishSeedBackup(dir: string, state: ClusterState, w: SeedWork): void {
+  const { g, b, file, built, timeMs } = w;
   state.archives[relToState(dir, file)] = { size: built.logicalSize };
   if (b.notes !== undefined) fs.writeFileSync(`${file}.notes`, b.notes);
   if (b.protected) fs.writeFileSync(`${file}.protected`, '');
   const durSec = Math.max(4, Math.round(3 + built.diskBytes / (3 * GiB)));
-  const lines = seedLogLines(g, guest.config.name ?? guest.config.hostname ?? guestName(guest), file, built, disks.map((d) => `${d.key}:${d.storage}:${d.volname}:${Math.round(d.sizeBytes / GiB)}G`), durSec, !!b.protected, b.notes !== undefined);
+  const lines = seedLogLines(g, w.name, file, built, w.disks, durSec, !!b.protected, b.notes !== undefined);
   const logText = lines.map((l, i) => `${localDateTime(timeMs + Math.round((i * durSec * 1000) / lines.length))} INFO: ${l}`).join('\n') + '\n';
-  fs.writeFileSync(path.join(dumpDir(st), logNameOf(built.filename)), logText);
+  const logFile = path.join(w.dump, logNameOf(built.filename));
+  fs.writeFileSync(logFile, logText);
   // mtimes as if written at the end of the backup (pve recomputes ctime from the name anyway).
   const end = new Date(timeMs + durSec * 1000);
-  for (const f of [file, `${file}.notes`, path.join(dumpDir(st), logNameOf(built.filename))]) if (fs.existsSync(f)) fs.utimesSync(f, end, end);
+  for (const f of [file, `${file}.notes`, logFile]) if (fs.existsSync(f)) fs.utimesSync(f, end, end);
 }
 
 function seedLogLines(g: GuestSpec, name: string, file: string, built: { logicalSize: number; diskBytes: number }, disks: string[], durSec: number, prot: boolean, notes: boolean): string[] {
