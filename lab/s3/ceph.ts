@@ -112,12 +112,20 @@ function daemon(cmd: string, args: string[], logFile: string): number {
   return child.pid;
 }
 
+function logHas(file: string, text: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').includes(text);
+  } catch {
+    return false;
+  }
+}
+
 async function waitFor(what: string, pid: number, check: () => Promise<boolean>, timeoutMs: number, logFile: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) throw new Error(`${what} (pid ${pid}) died during start-up; see ${logFile}`);
     if (await check().catch(() => false)) return;
-    await sleep(100);
+    await sleep(50);
   }
   throw new Error(`${what} not ready after ${timeoutMs} ms; see ${logFile}`);
 }
@@ -174,7 +182,9 @@ export async function startCeph(opts: CephOptions): Promise<CephHandle> {
     const monLog = path.join(dir, 'log', 'mon.stdout');
     pids.mon = daemon('ceph-mon', ['-c', conf, '-i', 'a', '-f'], monLog);
     savePids();
-    await waitFor('ceph-mon', pids.mon, async () => (await run('timeout', ['5', 'ceph', '-c', conf, '--connect-timeout', '2', 'mon', 'stat'])).stdout.includes('quorum'), 20000, monLog);
+    // Readiness from the daemons' own logs: polling with the `ceph` CLI (a Python process per
+    // call) costs seconds of CPU on a busy 2-core machine.
+    await waitFor('ceph-mon', pids.mon, async () => logHas(path.join(dir, 'log', 'mon.a.log'), 'is new leader'), 30000, monLog);
     log(`ceph-mon up (${Date.now() - t0} ms)`);
     const osdUuid = randomUUID();
     const id = (await run('timeout', ['10', 'ceph', '-c', conf, 'osd', 'new', osdUuid])).stdout.trim();
@@ -182,7 +192,7 @@ export async function startCeph(opts: CephOptions): Promise<CephHandle> {
     const osdLog = path.join(dir, 'log', 'osd.stdout');
     pids.osd = daemon('ceph-osd', ['-c', conf, '-i', id, '-f'], osdLog);
     savePids();
-    await waitFor('ceph-osd', pids.osd, async () => / 1 up/.test((await run('timeout', ['5', 'ceph', '-c', conf, '--connect-timeout', '2', 'osd', 'stat'])).stdout), 30000, osdLog);
+    await waitFor('ceph-osd', pids.osd, async () => logHas(path.join(dir, 'log', `osd.${id}.log`), 'state: booting -> active'), 40000, osdLog);
     log(`ceph-osd up (${Date.now() - t0} ms)`);
     await run('timeout', ['30', 'radosgw-admin', '-c', conf, '-n', 'client.rgw.a', 'user', 'create', '--uid=lifeboat', '--display-name=Lifeboat lab',
       `--access-key=${opts.accessKey}`, `--secret=${opts.secretKey}`]);

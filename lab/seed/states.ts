@@ -248,17 +248,16 @@ async function put(client: Minio.Client, bucket: string, key: string, body: stri
 
 /** Uploads the history of every environment to `tfstate-<env>` (buckets must exist, versioned). */
 export async function seedStateHistories(client: Minio.Client, spec: ClusterSpec, envs: readonly EnvName[] = ENVIRONMENTS): Promise<SeededHistory[]> {
-  const result: SeededHistory[] = [];
-  for (const env of envs) {
+  // Environments in parallel; the versions of one key strictly in order.
+  return Promise.all(envs.map(async (env) => {
     const bucket = `tfstate-${env}`;
     const versions: SeededVersion[] = [];
     for (const v of buildStateHistory(spec, env)) {
       const versionId = await put(client, bucket, STATE_KEY, v.body);
       versions.push({ serial: v.serial, kind: v.kind, versionId, description: v.description, guests: v.guests });
     }
-    result.push({ env, bucket, key: STATE_KEY, lineage: lineageFor(env), versions });
-  }
-  return result;
+    return { env, bucket, key: STATE_KEY, lineage: lineageFor(env), versions };
+  }));
 }
 
 /** Writes `count` valid versions of a small state (for paging tests with >1,000 versions). */

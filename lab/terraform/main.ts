@@ -523,6 +523,7 @@ async function loadEnv(dir: string, args: Args) {
 async function cmdPlan(dir: string, args: Args, out: (s: string) => void): Promise<number> {
   const faults = readFaults();
   const { backend, desired, env, cluster } = await loadEnv(dir, args);
+  if (backend.type === 's3') await checkWorkspaces(backend);
   const release = await acquireLock(backend, 'OperationTypePlan', args);
   try {
     const { state } = await readState(backend);
@@ -561,6 +562,7 @@ async function cmdApply(dir: string, args: Args, out: (s: string) => void): Prom
     throw new TfError('Apply not confirmed', 'The stand-in never asks questions: run "terraform apply -auto-approve".');
   }
   const { backend, desired, env, stateDir, cluster } = await loadEnv(dir, args);
+  if (backend.type === 's3') await checkWorkspaces(backend);
   const release = await acquireLock(backend, 'OperationTypeApply', args);
   try {
     const { state } = await readState(backend);

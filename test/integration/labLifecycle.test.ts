@@ -1,0 +1,57 @@
+/** `npm run lab -- up|down`: timing, what is written, and that down leaves no process behind. */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { down, ensureLab, labPaths, labProcesses, stopLabOnExit, up } from '../../lab/lab';
+import { tcpOpen } from '../../lab/s3/ceph';
+
+function psLines(): string[] {
+  return execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' }).split('\n').filter((l) => l.trim() && !/^\s*\d+\s+Z/.test(l));
+}
+
+describe('lab: up and down', function () {
+  this.timeout(180000);
+
+  it('down stops exactly what up started and leaves no lab process (ps); a second down is harmless', async () => {
+    const lab = await ensureLab();
+    const pids = labProcesses(lab.paths);
+    assert.ok(pids.length >= 7, `supervisor + mon/osd/rgw + 3 sshd, got ${pids.length}`);
+    assert.equal(await tcpOpen('127.20.0.10', 19022), true);
+    const r = await down(lab.paths);
+    assert.deepEqual(r.remaining, []);
+    const alive = psLines().filter((l) => pids.includes(Number(l.trim().split(/\s+/)[0])) || l.includes(lab.paths.lab + '/') || l.includes(lab.paths.ceph + '/'));
+    assert.deepEqual(alive, [], 'no lab process in ps');
+    for (const [h, port] of [['127.0.0.1', 19010], ['127.20.0.10', 19022], ['127.20.0.12', 19022], ['127.20.0.52', 9000], ['127.20.0.21', 22]] as const) {
+      assert.equal(await tcpOpen(h, port, 500), false, `${h}:${port} closed`);
+    }
+    const again = await down(lab.paths);
+    assert.deepEqual([again.stopped, again.remaining], [[], []]);
+  });
+
+  it('up (OpenSSH) is ready well under 20 s and writes the workspace, env and shims', async () => {
+    const p = labPaths();
+    const t0 = Date.now();
+    const info = await up({ mode: 'openssh', timeScale: 0.02 }, p);
+    const ms = Date.now() - t0;
+    stopLabOnExit(p);
+    assert.ok(ms < 20000, `up took ${ms} ms`);
+    assert.equal(info.nodes.length, 3);
+    assert.equal(info.guests, 8);
+    const env = readFileSync(p.env, 'utf8');
+    for (const k of ['LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_KNOWN_HOSTS', 'LIFEBOAT_SSH_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD', 'LIFEBOAT_LAB']) assert.match(env, new RegExp(`^export ${k}=`, 'm'));
+    assert.match(env, new RegExp(`^export PATH='${p.bin}':"\\$PATH"$`, 'm'));
+    for (const shim of ['terraform', 'lifeboat']) assert.ok(existsSync(path.join(p.bin, shim)));
+    const backend = readFileSync(path.join(p.workspace, 'infrastructure/proxmox/environments/prod/backend.tf'), 'utf8');
+    assert.match(backend, /s3 = "http:\/\/127\.20\.0\.52:9000"/);
+    // Sourcing the env file in a shell gives the stand-in and the lab's ssh.
+    const out = execFileSync('bash', ['-c', `. '${p.env}' && command -v terraform && ssh -F "$LIFEBOAT_SSH_CONFIG" -o BatchMode=yes gamma 'pct status 302'`], { encoding: 'utf8' });
+    assert.match(out, new RegExp(`^${path.join(p.bin, 'terraform')}$`, 'm'));
+    assert.match(out, /status: running/);
+    // Idempotent: up again while running stops the first lab first.
+    const first = labProcesses(p);
+    await up({ mode: 'openssh', timeScale: 0.02 }, p);
+    const second = labProcesses(p);
+    assert.equal(first.filter((pid) => second.includes(pid)).length, 0, 'no process of the first lab survives');
+  });
+});
