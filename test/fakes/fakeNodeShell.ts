@@ -6,6 +6,7 @@
  *     .on('pvesh get /cluster/resources --type vm --output-format json', json(resources))
  *     .on(/\/tasks\/UPID:[^/]+\/status/, running, running, stopped)   // a sequence: one per call, the last repeats
  *     .on(/\/log /, connectionLost(), (cmd) => ({ stdout: '[]' }));      // errors and functions are answers too
+ *   alpha.dropOn(/\/log /, 1);   // the 2nd matching call loses the connection, whatever the rules say
  *   alpha.commands   // every command line received, in order
  *
  * Rules are tried newest first, so a test can override a default answer by adding a rule. A command
@@ -58,6 +59,7 @@ export class FakeNodeShell implements NodeShell {
   /** Commands no rule answered. */
   readonly unmatched: string[] = [];
   private readonly rules: Rule[] = [];
+  private readonly drops: { match: string | RegExp; calls: Set<number>; seen: number }[] = [];
 
   constructor(readonly node: string) {}
 
@@ -65,6 +67,15 @@ export class FakeNodeShell implements NodeShell {
   on(match: string | RegExp, ...answers: Answer[]): this {
     if (answers.length === 0) throw new Error('on(): give at least one answer');
     this.rules.unshift({ match, answers, calls: 0 });
+    return this;
+  }
+
+  /**
+   * The matching calls numbered in `calls` (0-based, counted among commands matching `match`) reject
+   * with `connectionLost` instead of being answered; the other calls get their usual answers.
+   */
+  dropOn(match: string | RegExp, ...calls: number[]): this {
+    this.drops.push({ match, calls: new Set(calls), seen: 0 });
     return this;
   }
 
@@ -77,6 +88,9 @@ export class FakeNodeShell implements NodeShell {
     this.commands.push(command);
     const signal = options?.signal;
     if (signal?.aborted) throw new CancelledError();
+    for (const d of this.drops) {
+      if (matches(d.match, command) && d.calls.has(d.seen++)) throw connectionLost(this.node);
+    }
     const rule = this.rules.find((r) => matches(r.match, command));
     let answer: Answer;
     let index = 0;
@@ -182,12 +196,14 @@ export function instantSleep(): Sleep & { calls: number[] } {
 
 /**
  * A NetworkProbe with scripted answers: addresses listed in `tcpOpen` accept TCP on any port;
- * everything else is closed. `ping` answers `pingAnswer` (default `ok`). Records every probe.
+ * everything else is closed. `ping` answers `pingAnswer` (default `ok`); `http` answers from
+ * `httpAnswers` by URL, else `{ error: 'ECONNREFUSED' }`. Records every probe.
  */
 export class FakeProbe implements NetworkProbe {
   readonly probes: string[] = [];
   readonly tcpOpen = new Set<string>();
   pingAnswer: 'ok' | 'failed' | 'unavailable' = 'ok';
+  readonly httpAnswers = new Map<string, { status: number; body: string } | { error: string }>();
 
   constructor(open: readonly string[] = []) {
     for (const a of open) this.tcpOpen.add(a);
@@ -203,5 +219,11 @@ export class FakeProbe implements NetworkProbe {
     this.probes.push(`ping ${host}`);
     if (signal?.aborted) throw new CancelledError();
     return this.pingAnswer;
+  }
+
+  async http(url: string, _timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; body: string } | { error: string }> {
+    this.probes.push(`http ${url}`);
+    if (signal?.aborted) throw new CancelledError();
+    return this.httpAnswers.get(url) ?? { error: 'ECONNREFUSED' };
   }
 }

@@ -1,0 +1,258 @@
+import * as assert from 'node:assert/strict';
+import { LifeboatError } from '../../../../src/core/errors';
+import { english } from '../../../../src/core/procedure/message';
+import { planGuestRestore } from '../../../../src/core/restore/guestRestore';
+import { fixtureJson, json, pveshGet } from '../../../fakes/pveHomelab';
+import { isReadOnly, restoreScenario } from '../../../fakes/restoreScenario';
+
+const NEWEST_121 = 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst';
+const CT_131 = 'backups:backup/vzdump-lxc-131-2026_11_20-01_30_04.tar.zst';
+const GiB = 1024 ** 3;
+
+const reason = (r: string) => (err: unknown) => {
+  assert.ok(LifeboatError.is(err), `expected a LifeboatError, got ${String(err)}`);
+  assert.equal(err.reason, r, err.message);
+  return true;
+};
+
+describe('restore/planGuestRestore', () => {
+  describe('in place on a running VM', () => {
+    it('plans check-archive, stop, safety-point, restore, start, reachability — in that order', async () => {
+      const s = await restoreScenario();
+      const { plan, facts } = await planGuestRestore({ vmid: 121 }, s.deps);
+      assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'stop', 'safety-point', 'restore', 'start', 'reachability']);
+      assert.equal(facts.backup.volid, NEWEST_121);
+      assert.equal(facts.inPlace, true);
+      assert.equal(facts.node, 'alpha');
+      assert.equal(facts.type, 'qemu');
+      assert.equal(facts.archivePath, '/mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst');
+      assert.equal(facts.neededBytes, 40 * GiB, 'the disks in the archive (#qmdump#map / size=), not the CD-ROM');
+      assert.equal(facts.safetyStorage, 'backups', 'the backup storage with the most room');
+    });
+
+    it('shows the exact commands: integrity test, shutdown, vzdump safety point, qmrestore --force 1, start', async () => {
+      const s = await restoreScenario();
+      const { plan } = await planGuestRestore({ vmid: 121 }, s.deps);
+      const cmd = (id: string) => plan.steps.find((x) => x.id === id)?.commands ?? [];
+      assert.deepEqual(cmd('check-archive'), ['test -s /mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst && zstd -q -t /mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst']);
+      assert.equal(cmd('stop')[0], 'qm shutdown 121 --timeout 60');
+      assert.deepEqual(cmd('safety-point'), ["vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore'"]);
+      assert.match(cmd('restore')[0] ?? '', new RegExp(`^setsid nohup qmrestore ${NEWEST_121} 121 --storage local-lvm --force 1 > /tmp/lifeboat-restore-121-[a-z0-9]+\\.log 2>&1 < /dev/null & echo \\$!$`));
+      assert.ok(!(cmd('restore')[0] ?? '').includes('--unique'));
+      assert.deepEqual(cmd('start'), ['qm start 121']);
+      const all = plan.steps.flatMap((x) => x.commands).join('\n');
+      assert.ok(all.indexOf('vzdump 121') < all.indexOf('qmrestore'), 'the safety point comes before the overwrite');
+    });
+
+    it('says what will be destroyed, warns that the guest stops, and marks the destructive steps', async () => {
+      const s = await restoreScenario();
+      const { plan } = await planGuestRestore({ vmid: 121 }, s.deps);
+      assert.deepEqual(plan.destroys.map(english), ['The current disks and configuration of VM 121 (gitea) are overwritten']);
+      assert.deepEqual(plan.warnings.map(english), ['VM 121 is running: it will be stopped (services down until the restore ends)']);
+      assert.deepEqual(plan.steps.filter((x) => x.destructive).map((x) => x.id), ['stop', 'restore']);
+      assert.match(english(plan.nextSteps[0]!), /terraform plan in environments\/prod/);
+    });
+
+    it('planning only reads: every command sent is a pvesh get or pvesm path', async () => {
+      const s = await restoreScenario();
+      await planGuestRestore({ vmid: 121 }, s.deps);
+      assert.deepEqual(s.alpha.commands.filter((c) => !isReadOnly(c)), []);
+      assert.deepEqual(s.alpha.unmatched, []);
+    });
+  });
+
+  describe('to a new VMID', () => {
+    it('no stop, no safety point, --unique 1, no --force; the original is not touched', async () => {
+      const s = await restoreScenario();
+      const { plan, facts } = await planGuestRestore({ vmid: 121, targetId: 921 }, s.deps);
+      assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'restore', 'start', 'reachability']);
+      assert.equal(facts.inPlace, false);
+      assert.equal(facts.safetyStorage, undefined);
+      const all = plan.steps.flatMap((x) => x.commands).join('\n');
+      assert.match(all, new RegExp(`qmrestore ${NEWEST_121} 921 --storage local-lvm --unique 1 >`));
+      assert.ok(!all.includes('--force'));
+      assert.ok(!/\b121\b/.test(all.replace(/vzdump-qemu-121-/g, '')), `the commands mention 121 only as the backup's name:\n${all}`);
+      assert.deepEqual(plan.destroys, []);
+      assert.match(english(plan.warnings[0]!), /keeps the address 10\.20\.0\.21 of the original/);
+    });
+
+    it('with linkDown, a step leaves the copy\'s network link down before it starts', async () => {
+      const s = await restoreScenario();
+      const { plan } = await planGuestRestore({ vmid: 121, targetId: 921, linkDown: true }, s.deps);
+      assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'restore', 'link-down', 'start', 'reachability']);
+      assert.deepEqual(plan.warnings, []);
+    });
+
+    it('refuses a target id that is already used (vmidInUse), before sending anything', async () => {
+      const s = await restoreScenario();
+      const before = s.alpha.commands.length;
+      await assert.rejects(planGuestRestore({ vmid: 121, targetId: 122 }, s.deps), reason('vmidInUse'));
+      await assert.rejects(planGuestRestore({ vmid: 121, targetId: '201' }, s.deps), (err) => reason('vmidInUse')(err) && /201.*k3s-test.*beta/.test((err as Error).message));
+      assert.equal(s.alpha.commands.length, before);
+    });
+
+    it('refuses a malformed target id', async () => {
+      const s = await restoreScenario();
+      await assert.rejects(planGuestRestore({ vmid: 121, targetId: 'abc' }, s.deps), reason('invalidValue'));
+    });
+
+    it('target storage too small for the archive\'s disks → storageFull', async () => {
+      const s = await restoreScenario({ alphaStorages: (rows) => rows.map((r) => (r.storage === 'local-lvm' ? { ...r, avail: 10 * GiB } : r)) });
+      await assert.rejects(planGuestRestore({ vmid: 121, targetId: 921 }, s.deps), (err) => reason('storageFull')(err) && /local-lvm on alpha has 10\.0 GiB free; the backup's disks need 40\.0 GiB/.test((err as Error).message));
+      assert.deepEqual(s.alpha.commands.filter((c) => !isReadOnly(c)), []);
+    });
+
+    it('--storage that does not hold VM disks → storageMissing', async () => {
+      const s = await restoreScenario();
+      await assert.rejects(planGuestRestore({ vmid: 121, targetId: 921, storage: 'backups' }, s.deps), reason('storageMissing'));
+      await assert.rejects(planGuestRestore({ vmid: 121, targetId: 921, storage: 'nope' }, s.deps), reason('storageMissing'));
+    });
+  });
+
+  it('a container restores with pct restore <vmid> <volid> (argument order differs from qmrestore)', async () => {
+    const s = await restoreScenario();
+    const { plan, facts } = await planGuestRestore({ vmid: 131, date: '2026-11-20' }, s.deps);
+    assert.equal(facts.type, 'lxc');
+    assert.equal(facts.backup.volid, CT_131);
+    assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'stop', 'safety-point', 'restore', 'start', 'reachability']);
+    const all = plan.steps.flatMap((x) => x.commands).join('\n');
+    assert.match(all, new RegExp(`setsid nohup pct restore 131 ${CT_131} --storage local-lvm --force 1 >`));
+    assert.match(all, /^pct shutdown 131 --timeout 60$/m);
+    assert.match(all, /^pct start 131$/m);
+    assert.match(all, /lxc\/131\/interfaces/);
+  });
+
+  describe('refusals that change nothing', () => {
+    it('--date with no backup that day → noBackupOnDate naming the days that exist', async () => {
+      const s = await restoreScenario();
+      await assert.rejects(planGuestRestore({ vmid: 121, date: '2026-11-21' }, s.deps), (err) => reason('noBackupOnDate')(err) && (err as LifeboatError).details.available === '2026-11-20, 2026-11-19, 2026-11-18, 2026-11-17');
+      assert.deepEqual(s.alpha.commands.filter((c) => !isReadOnly(c)), []);
+    });
+
+    it('--date picks the newest backup of that day', async () => {
+      const s = await restoreScenario();
+      const { facts } = await planGuestRestore({ vmid: 121, date: '2026-11-19' }, s.deps);
+      assert.equal(facts.backup.volid, 'backups:backup/vzdump-qemu-121-2026_11_19-01_30_02.vma.zst');
+    });
+
+    it('a guest never backed up → noBackup, and only read commands were sent to any node', async () => {
+      const s = await restoreScenario();
+      await assert.rejects(planGuestRestore({ vmid: 202 }, s.deps), reason('noBackup'));
+      await assert.rejects(planGuestRestore({ vmid: 555 }, s.deps), reason('noBackup'));
+      assert.deepEqual([...s.alpha.commands, ...s.beta.commands].filter((c) => !isReadOnly(c)), []);
+    });
+
+    it('no backup storage with room for the safety point → storageFull before any change', async () => {
+      const s = await restoreScenario({ alphaStorages: (rows) => rows.map((r) => (String(r.content).includes('backup') ? { ...r, avail: 1 * GiB } : r)) });
+      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), (err) => reason('storageFull')(err) && /no backup storage on alpha has room for a safety backup of 121/.test((err as Error).message));
+      assert.deepEqual(s.alpha.commands.filter((c) => !isReadOnly(c)), []);
+    });
+
+    it('a locked guest → guestLocked', async () => {
+      const s = await restoreScenario({ resources: (rows) => rows.map((r) => (r.vmid === 121 ? { ...r, lock: 'backup' } : r)) });
+      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), (err) => reason('guestLocked')(err) && /locked \(backup\)/.test((err as Error).message));
+    });
+
+    it('a restore task running for that VMID on the node → restoreInProgress', async () => {
+      const s = await restoreScenario();
+      s.alpha.on(pveshGet('/nodes/alpha/tasks'), json([
+        { id: '121', node: 'alpha', pid: 1, pstart: 2, starttime: 1795280000, type: 'qmrestore', upid: 'UPID:alpha:00000001:00000002:6B01CC80:qmrestore:121:root@pam:', user: 'root@pam' },
+        ...fixtureJson<unknown[]>('tasks-alpha.json'),
+      ]));
+      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), (err) => reason('restoreInProgress')(err) && /UPID:alpha:00000001/.test((err as Error).message));
+    });
+
+    it('a finished restore task for that VMID does not block', async () => {
+      const s = await restoreScenario();
+      s.alpha.on(pveshGet('/nodes/alpha/tasks'), json([
+        { endtime: 1795280100, id: '121', node: 'alpha', pid: 1, pstart: 2, starttime: 1795280000, status: 'OK', type: 'qmrestore', upid: 'UPID:alpha:00000001:00000002:6B01CC80:qmrestore:121:root@pam:', user: 'root@pam' },
+      ]));
+      await planGuestRestore({ vmid: 121 }, s.deps);
+    });
+
+    it('a restore of the same VMID already running in this process → restoreInProgress', async () => {
+      const s = await restoreScenario();
+      s.deps.activeRestores.add(121);
+      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), reason('restoreInProgress'));
+      await assert.rejects(planGuestRestore({ vmid: 131, targetId: 121 }, s.deps), (err) => LifeboatError.is(err), 'the target id counts, whatever the source');
+    });
+
+    it('an empty archive or a PBS snapshot that failed verification → backupCorrupt', async () => {
+      const s = await restoreScenario({ backupsContent: (rows) => rows.map((r) => (String(r.volid).endsWith('13_05_40.vma.zst') ? { ...r, size: 0 } : r)) });
+      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), reason('backupCorrupt'));
+      await assert.rejects(planGuestRestore({ vmid: 131 }, s.deps), (err) => reason('backupCorrupt')(err) && /failed its last PBS verification/.test((err as Error).message));
+    });
+
+    it('a backup of the other kind for the same VMID → vmidInUse (a VM is not overwritten with a container)', async () => {
+      const s = await restoreScenario({ backupsContent: (rows) => [...rows, { content: 'backup', ctime: 1795190000, format: 'tar.zst', size: 1000, subtype: 'lxc', vmid: 121, volid: 'backups:backup/vzdump-lxc-121-2026_11_20-17_00_00.tar.zst' }] });
+      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), reason('vmidInUse'));
+    });
+
+    it('an unreachable node is refused with hostUnreachable', async () => {
+      const s = await restoreScenario();
+      const inventory = { ...s.inventory, nodes: s.inventory.nodes.map((n) => (n.node === 'alpha' ? { ...n, reachable: false, error: { reason: 'hostUnreachable', message: 'ECONNREFUSED' } } : n)) };
+      await assert.rejects(planGuestRestore({ vmid: 121 }, { ...s.deps, inventory }), reason('hostUnreachable'));
+    });
+
+    it('a hostile file name in a listing is refused by validation and never reaches a command', async () => {
+      const hostile = 'local:backup/vzdump-qemu-121-2026_01_02-03_04_05.vma.zst;rm -rf /';
+      const s = await restoreScenario({ backupsContent: (rows) => [...rows, { content: 'backup', ctime: 1795200000, format: 'vma.zst', size: 2262892544, subtype: 'qemu', vmid: 121, volid: hostile }] });
+      assert.equal(s.inventory.backups.find((b) => b.vmid === 121)?.volid, hostile, 'precondition: it is the newest backup of 121');
+      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), reason('invalidValue'));
+      await assert.rejects(planGuestRestore({ vmid: 121, volid: hostile }, s.deps), reason('invalidValue'));
+      const sent = [...s.alpha.commands, ...s.beta.commands];
+      assert.deepEqual(sent.filter((c) => c.includes('rm -rf') || c.includes(';rm')), []);
+      assert.deepEqual(sent.filter((c) => !isReadOnly(c)), []);
+    });
+
+    it('malformed request values are refused before anything is read', async () => {
+      const s = await restoreScenario();
+      const before = s.alpha.commands.length;
+      await assert.rejects(planGuestRestore({ vmid: 'abc' }, s.deps), reason('invalidValue'));
+      await assert.rejects(planGuestRestore({ vmid: 121, date: '2026-02-30' }, s.deps), reason('invalidValue'));
+      await assert.rejects(planGuestRestore({ vmid: 121, node: 'alpha;reboot' }, s.deps), reason('invalidValue'));
+      await assert.rejects(planGuestRestore({ vmid: 121, storage: 'local lvm' }, s.deps), reason('invalidValue'));
+      assert.equal(s.alpha.commands.length, before);
+    });
+  });
+
+  describe('known bugs (skipped until fixed)', () => {
+    // BUG: refuseConcurrentRestore runs `pvesh get /nodes/<node>/tasks` without `--source all`/`active`; a
+    // real node then lists finished tasks only (API default `source=archive`), so a qmrestore running for
+    // this VMID (from the web UI, another window, a CLI run) is not seen and a second restore is planned.
+    // This fake answers like real PVE: running tasks only with --source all|active.
+    it.skip('sees a running restore on a node that lists running tasks only with --source', async () => {
+      const s = await restoreScenario();
+      const running = { id: '121', node: 'alpha', pid: 1, pstart: 2, starttime: 1795280000, type: 'qmrestore', upid: 'UPID:alpha:00000001:00000002:6B01CC80:qmrestore:121:root@pam:', user: 'root@pam' };
+      s.alpha.on(/^pvesh get \/nodes\/alpha\/tasks( --\S+ \S+)* --output-format json$/, (cmd) => json(/--source (all|active)/.test(cmd) ? [running] : fixtureJson('tasks-alpha.json')));
+      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), reason('restoreInProgress'));
+    });
+
+    // BUG: without --storage, planGuestRestore takes the storage of the FIRST disk in the archive's config
+    // and passes `--storage <it>` to qmrestore, which sends EVERY disk there. A VM with scsi0 on local-lvm
+    // and scsi1 on a ZFS pool comes back with both disks on local-lvm (and the space check adds both sizes
+    // against local-lvm only). qmrestore's own default (each disk back to the storage in its #qmdump#map
+    // line) is what the operator expects; --storage only when they ask for it.
+    it.skip('a VM with disks on two storages is restored without forcing them onto one', async () => {
+      const conf = 'name: gitea\nscsi0: local-lvm:vm-121-disk-0,size=40G\nscsi1: tank:vm-121-disk-1,size=100G\n#qmdump#map:scsi0:drive-scsi0:local-lvm:raw:\n#qmdump#map:scsi1:drive-scsi1:tank:raw:\n\n';
+      const s = await restoreScenario({ alphaStorages: (rows) => [...rows, { active: 1, avail: 900 * GiB, content: 'images,rootdir', enabled: 1, shared: 0, storage: 'tank', total: 1000 * GiB, type: 'zfspool', used: 100 * GiB }] });
+      s.alpha.on(/extractconfig --volume \S*qemu-121/, json(conf));
+      const { plan } = await planGuestRestore({ vmid: 121 }, s.deps);
+      const restore = plan.steps.find((x) => x.id === 'restore')?.commands[0] ?? '';
+      assert.ok(!restore.includes('--storage local-lvm'), restore);
+    });
+
+    // BUG: an in-place restore with --node naming another node than the one the guest lives on is planned
+    // (stop, safety point and qmrestore --force on beta for a VM that lives on alpha). On a real cluster
+    // each command then fails on beta ("Configuration file 'nodes/beta/qemu-server/121.conf' does not
+    // exist", "VM 121 already exists on node 'alpha'"), after the plan was shown and confirmed as correct.
+    // Expected: refused at planning (e.g. vmidInUse naming alpha), as for a used target id.
+    it.skip('refuses an in-place restore on a node where the guest does not live', async () => {
+      const s = await restoreScenario();
+      s.beta.on(pveshGet('/nodes/beta/tasks'), json([]));
+      s.beta.on(/^pvesm path /, (c) => ({ stdout: `/mnt/pve/backups/dump/${c.split('/').pop()}\n` }));
+      s.beta.on(/extractconfig/, json('scsi0: local-lvm:vm-121-disk-0,size=40G\n'));
+      await assert.rejects(planGuestRestore({ vmid: 121, node: 'beta' }, s.deps), (err) => LifeboatError.is(err));
+    });
+  });
+});

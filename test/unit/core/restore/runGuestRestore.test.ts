@@ -1,0 +1,276 @@
+import * as assert from 'node:assert/strict';
+import { LifeboatError } from '../../../../src/core/errors';
+import { runPlan } from '../../../../src/core/procedure/engine';
+import { english } from '../../../../src/core/procedure/message';
+import { planGuestRestore, restoreAftermath, type GuestRestoreRequest } from '../../../../src/core/restore/guestRestore';
+import { fail, json } from '../../../fakes/fakeNodeShell';
+import { fixtureJson, pveshGet } from '../../../fakes/pveHomelab';
+import { RESTORE_UPID, SAFETY_VOLID, declaredGuest, restoreScenario, type Scenario, type ScenarioOptions } from '../../../fakes/restoreScenario';
+
+const NEWEST_121 = 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst';
+
+async function run(request: GuestRestoreRequest, s: Scenario, signal = new AbortController().signal) {
+  const { plan, facts } = await planGuestRestore(request, s.deps);
+  s.markPlanned();
+  const report = await runPlan(plan, { signal, log: s.log, aftermath: (f) => restoreAftermath(facts, f) });
+  return { plan, facts, report };
+}
+
+async function scenario(options?: ScenarioOptions) {
+  return restoreScenario(options);
+}
+
+describe('restore: running a guest-restore plan against a fake node', () => {
+  it('in place: stops, makes the safety point, launches the restore detached, follows its task to TASK OK, starts, checks the address', async () => {
+    const s = await scenario();
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'succeeded', JSON.stringify(report.steps.map((x) => [x.id, x.status, x.error?.message])));
+    assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [
+      ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'done'], ['restore', 'done'], ['start', 'done'], ['reachability', 'done'],
+    ]);
+    assert.equal(report.facts.safetyPoint, SAFETY_VOLID);
+    assert.equal(report.facts.restoreTask, RESTORE_UPID);
+    assert.equal(report.facts.address, '10.20.0.21');
+    assert.equal(report.facts.reachability, 'tcp/22 ok, ping ok');
+    assert.equal(report.changed, true);
+    assert.deepEqual(report.aftermath, []);
+    assert.equal(english(report.steps[3]!.detail!), `Task ${RESTORE_UPID} ended: OK`);
+
+    const cmds = s.runCommands();
+    const at = (re: RegExp) => cmds.findIndex((c) => re.test(c));
+    assert.ok(at(/^test -s /) < at(/^qm shutdown 121/), 'integrity check first');
+    assert.ok(at(/^qm shutdown 121/) < at(/^vzdump 121 /), 'stopped before the safety point');
+    assert.ok(at(/^vzdump 121 /) < at(/qmrestore /), 'safety point before the overwrite');
+    assert.match(cmds[at(/qmrestore /)]!, new RegExp(`^date \\+%s; setsid nohup qmrestore ${NEWEST_121} 121 --storage local-lvm --force 1 > /tmp/lifeboat-restore-121-\\w+\\.log 2>&1 < /dev/null & echo \\$!$`));
+    assert.ok(at(/\/tasks\/UPID:.*\/log --start 0 /) > at(/qmrestore /), 'the task log is followed from the start');
+    assert.ok(cmds.some((c) => c.includes('/log --start 9 ')), 'then resumed where it stopped');
+    assert.ok(at(/^qm start 121$/) > at(/\/status /));
+    assert.deepEqual(s.alpha.unmatched, []);
+    assert.deepEqual(s.deps.activeRestores, new Set(), 'the in-process lock is released');
+  });
+
+  it('streams the task log and its progress', async () => {
+    const s = await scenario();
+    const { plan, facts } = await planGuestRestore({ vmid: 121 }, s.deps);
+    const fractions: number[] = [];
+    await runPlan(plan, { signal: new AbortController().signal, log: s.log, aftermath: (f) => restoreAftermath(facts, f), onProgress: (p) => { if (p.stepId === 'restore' && p.fraction !== undefined) fractions.push(p.fraction); } });
+    assert.deepEqual(fractions, [0.01, 0.5, 1]);
+    assert.equal(s.log.grep("info:   new volume ID is 'local-lvm:vm-121-disk-0'").length, 1);
+    assert.equal(s.log.grep('TASK OK').length, 0, 'the end marker is not a log line');
+  });
+
+  it('holds the in-process lock while the restore runs, so a second plan for the same VMID is refused', async () => {
+    const s = await scenario();
+    let second: unknown;
+    s.alpha.on(/^kill -0 420001 /, async () => {
+      second = await planGuestRestore({ vmid: 121 }, s.deps).then(() => 'planned', (err: unknown) => err);
+      return { stdout: 'alive\n' };
+    });
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'succeeded');
+    assert.ok(LifeboatError.is(second, 'restoreInProgress'), `second plan: ${String(second)}`);
+  });
+
+  it('a connection lost while following the task → re-attached, the task completes (fact reattached)', async () => {
+    const s = await scenario();
+    s.alpha.dropOn(/\/tasks\/UPID:[^/]+\/log /, 1, 2);
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'succeeded');
+    assert.equal(report.facts.reattached, '1');
+    assert.equal(report.facts.restored, 'true');
+    assert.equal(s.log.grep(/warn: lost the connection to alpha while following UPID:alpha:000668A1.* \(2\/3\)/).length, 1);
+    assert.equal(s.runCommands().filter((c) => /qmrestore /.test(c)).length, 1, 'the restore is not launched twice');
+  });
+
+  it('more connection losses than allowed → failed, and the report says the task may still be running', async () => {
+    const s = await scenario();
+    s.alpha.dropOn(/\/tasks\/UPID:[^/]+\/log /, 1, 2, 3, 4, 5, 6);
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    assert.equal(report.steps.find((x) => x.id === 'restore')?.error?.reason, 'connectionLost');
+    const aftermath = report.aftermath.map(english);
+    assert.ok(aftermath.some((m) => m.includes(`The restore task ${RESTORE_UPID} may still be running on alpha`)), aftermath.join('\n'));
+    assert.ok(aftermath.some((m) => m.includes(SAFETY_VOLID)));
+  });
+
+  it('a task ending in TASK ERROR → failed with the error text; the aftermath names the safety point and the exact command to return to it', async () => {
+    const s = await scenario();
+    s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json(fixtureJson('task-status-error.json')));
+    s.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json(fixtureJson('task-log-error.json')));
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [
+      ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'done'], ['restore', 'failed'], ['start', 'not-run'], ['reachability', 'not-run'],
+    ]);
+    const err = report.steps.find((x) => x.id === 'restore')?.error;
+    assert.equal(err?.reason, 'taskFailed');
+    assert.match(err?.message ?? '', /^unable to restore VM 121 - command .* failed: exit code 133$/);
+    const aftermath = report.aftermath.map(english);
+    assert.ok(aftermath.includes(`The guest as it was before is saved in ${SAFETY_VOLID}; to return to it: qmrestore ${SAFETY_VOLID} 121 --storage local-lvm --force 1`), aftermath.join('\n'));
+    assert.ok(!s.runCommands().some((c) => /^qm start 121$/.test(c)), 'a half-restored guest is not started');
+  });
+
+  // BUG: when the restore task has ENDED in error (followTask saw status "stopped" with an error exitstatus),
+  // restoreAftermath still says "The restore task <UPID> may still be running on alpha: it cannot be stopped
+  // halfway safely", because it only checks facts 'restoreTask' set and 'restored' not set. The operator is
+  // told a finished task may be running. Expected: that sentence only when the task's end was not seen
+  // (cancelled, or the connection could not be re-established); the step should record e.g. fact
+  // 'restoreTaskEnded'.
+  it.skip('after TASK ERROR, the aftermath does not claim the task may still be running', async () => {
+    const s = await scenario();
+    s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json(fixtureJson('task-status-error.json')));
+    s.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json(fixtureJson('task-log-error.json')));
+    const { report } = await run({ vmid: 121 }, s);
+    assert.ok(!report.aftermath.map(english).some((m) => m.includes('may still be running')));
+  });
+
+  it('a pre-check error of qmrestore (no task created) → taskFailed with its message, nothing started', async () => {
+    const s = await scenario();
+    s.alpha.on(/^kill -0 420001 /, { stdout: 'gone\n' });
+    s.alpha.on(pveshGet('/nodes/alpha/tasks'), json(fixtureJson('tasks-alpha.json')));
+    s.alpha.on(/^cat \/tmp\/lifeboat-restore-121-\w+\.log$/, { stdout: 'unable to restore VM 121 - VM is locked (backup)\n' });
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    assert.deepEqual(report.steps.find((x) => x.id === 'restore')?.error, { reason: 'taskFailed', message: 'unable to restore VM 121 - VM is locked (backup)' });
+  });
+
+  it('the safety point fails → the guest is started again, status failed, the restore step not-run, nothing overwritten', async () => {
+    const s = await scenario();
+    s.alpha.on(/^vzdump 121 /, { code: 255, stdout: 'INFO: starting new backup job: vzdump 121 --storage backups\nINFO: Starting Backup of VM 121 (qemu)\nERROR: Backup of VM 121 failed - unable to create temporary directory \'/mnt/pve/backups/dump/vzdump-qemu-121-2026_11_21-18_10_00.tmp\' at /usr/share/perl5/PVE/VZDump.pm line 1018.\nINFO: Backup job finished with errors\n', stderr: 'job errors\n' });
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [
+      ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'failed'], ['restore', 'not-run'], ['start', 'not-run'], ['reachability', 'not-run'],
+    ]);
+    assert.equal(report.steps[2]?.error?.reason, 'safetyPointFailed');
+    assert.match(report.steps[2]?.error?.message ?? '', /job errors/);
+    const cmds = s.runCommands();
+    assert.ok(!cmds.some((c) => c.includes('qmrestore')), 'no overwrite without a safety point');
+    assert.equal(cmds.at(-1), 'qm start 121', 'started again right after the failure');
+    assert.equal(report.facts.restartedAfterFailure, 'true');
+    assert.deepEqual(report.aftermath.map(english), ['VM 121 was started again as it was; nothing was overwritten.']);
+  });
+
+  it('vzdump exits 0 but prints no archive → treated as a failed safety point', async () => {
+    const s = await scenario();
+    s.alpha.on(/^vzdump 121 /, { code: 0, stdout: 'INFO: starting new backup job: vzdump 121\n' });
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.steps.find((x) => x.id === 'safety-point')?.status, 'failed');
+    assert.ok(!s.runCommands().some((c) => c.includes('qmrestore')));
+  });
+
+  it('the connection drops during the safety point → failed, and the report says the guest is stopped and how to start it', async () => {
+    const s = await scenario();
+    s.alpha.dropOn(/^vzdump 121 /, 0);
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    assert.equal(report.steps.find((x) => x.id === 'safety-point')?.error?.reason, 'connectionLost');
+    assert.ok(!s.runCommands().some((c) => c.includes('qmrestore')));
+    assert.deepEqual(report.aftermath.map(english), ['VM 121 was stopped and not overwritten; start it again with: qm start 121']);
+  });
+
+  it('a corrupt archive stops the run at the integrity check: nothing stopped, "Nothing was changed."', async () => {
+    const s = await scenario();
+    s.alpha.on(/^test -s /, { code: 1, stderr: '/mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst : Read error (39) : premature end \n' });
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    assert.equal(report.steps[0]?.error?.reason, 'backupCorrupt');
+    assert.match(report.steps[0]?.error?.message ?? '', /premature end/);
+    assert.equal(report.changed, false);
+    assert.deepEqual(report.aftermath.map(english), ['Nothing was changed.']);
+    assert.deepEqual(s.runCommands().filter((c) => !/^test -s /.test(c)), []);
+  });
+
+  it('cancelled during the check, before the destructive steps → cancelled, nothing sent after the check', async () => {
+    const s = await scenario();
+    const ac = new AbortController();
+    s.alpha.on(/^test -s /, () => { ac.abort(); return { code: 0 }; });
+    const { report } = await run({ vmid: 121 }, s, ac.signal);
+    assert.equal(report.status, 'cancelled');
+    assert.deepEqual(report.steps.map((x) => x.status), ['cancelled', 'not-run', 'not-run', 'not-run', 'not-run', 'not-run']);
+    assert.deepEqual(report.aftermath.map(english), ['Nothing was changed.']);
+    assert.equal(report.changed, false);
+    assert.deepEqual(s.runCommands().filter((c) => !/^test -s /.test(c)), []);
+  });
+
+  describe('reachability', () => {
+    it('uses the guest agent\'s address first (skipping lo and docker0)', async () => {
+      const s = await scenario();
+      const { report } = await run({ vmid: 121 }, s);
+      assert.equal(report.facts.address, '10.20.0.21');
+      assert.deepEqual(s.probe.probes, ['tcp 10.20.0.21:22', 'ping 10.20.0.21']);
+    });
+
+    it('then the config\'s static address, then the tfvars ip — in that order', async () => {
+      const s = await scenario({ open: ['10.20.0.99'], declared: [declaredGuest('gitea', 'vm', { ip: '10.20.0.99' })] });
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/121/agent/network-get-interfaces'), fail('QEMU guest agent is not running', 255));
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/121/config'), json({ ...fixtureJson<Record<string, unknown>>('config-qemu-121.json'), ipconfig0: 'ip=10.20.0.121/24,gw=10.20.0.1' }));
+      const { report } = await run({ vmid: 121 }, s);
+      assert.equal(report.status, 'succeeded');
+      assert.deepEqual(s.probe.probes, ['tcp 10.20.0.121:22', 'tcp 10.20.0.99:22', 'ping 10.20.0.99']);
+      assert.equal(report.facts.address, '10.20.0.99');
+    });
+
+    it('a container\'s interfaces give its address', async () => {
+      const s = await scenario();
+      const { report } = await run({ vmid: 131, date: '2026-11-20' }, s);
+      assert.equal(report.status, 'succeeded', JSON.stringify(report.steps.map((x) => [x.id, x.status, x.error?.message])));
+      assert.equal(report.facts.address, '10.20.0.31');
+      assert.equal(report.facts.safetyPoint, 'backups:backup/vzdump-lxc-131-2026_11_21-18_10_00.tar.zst');
+      assert.ok(s.runCommands().some((c) => /^date \+%s; setsid nohup pct restore 131 backups:backup\/vzdump-lxc-131-2026_11_20-01_30_04\.tar\.zst --storage local-lvm --force 1 /.test(c)));
+    });
+
+    it('no answer within the boot timeout → failed with unreachableAfterRestore, listing the addresses tried; the restore itself is recorded done', async () => {
+      const s = await scenario({ open: [] });
+      const { report } = await run({ vmid: 121 }, s);
+      assert.equal(report.status, 'failed');
+      const last = report.steps.at(-1);
+      assert.equal(last?.error?.reason, 'unreachableAfterRestore');
+      assert.match(last?.error?.message ?? '', /did not answer on port 22 \(10\.20\.0\.21\)/);
+      assert.equal(report.steps.find((x) => x.id === 'restore')?.status, 'done');
+      assert.equal(report.facts.reachability, 'failed');
+    });
+  });
+
+  describe('to a new VMID', () => {
+    it('restores with --unique 1, never stops or backs up the original', async () => {
+      const s = await scenario({ open: ['10.20.0.21'] });
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/921/agent/network-get-interfaces'), json(fixtureJson('agent-interfaces-121.json')));
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/921/config'), json(fixtureJson('config-qemu-121.json')));
+      const { report } = await run({ vmid: 121, targetId: 921 }, s);
+      assert.equal(report.status, 'succeeded', JSON.stringify(report.steps.map((x) => [x.id, x.status, x.error?.message])));
+      const cmds = s.runCommands();
+      assert.ok(cmds.some((c) => new RegExp(`setsid nohup qmrestore ${NEWEST_121} 921 --storage local-lvm --unique 1 >`).test(c)));
+      assert.deepEqual(cmds.filter((c) => /^(qm (shutdown|stop|start) 121|vzdump)/.test(c)), []);
+      assert.ok(cmds.includes('qm start 921'));
+      assert.equal(report.facts.safetyPoint, undefined);
+    });
+
+    it('with linkDown, sets link_down=1 on net0 and does not probe the network', async () => {
+      const s = await scenario();
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/921/config'), json(fixtureJson('config-qemu-121.json')));
+      s.alpha.on(/^qm set 921 --net0 /, { code: 0 });
+      const { report } = await run({ vmid: 121, targetId: 921, linkDown: true }, s);
+      assert.equal(report.status, 'succeeded');
+      assert.ok(s.runCommands().includes('qm set 921 --net0 virtio=BC:24:11:12:34:56,bridge=vmbr0,firewall=1,link_down=1'));
+      assert.equal(report.facts.reachability, 'not checked: network link left down');
+      assert.deepEqual(s.probe.probes, []);
+    });
+  });
+
+  // BUG: when the backup storage with the most free space is a PBS storage, the safety point goes to PBS.
+  // vzdump then prints "creating Proxmox Backup Server archive 'vm/121/<time>Z'" and the safety-point step
+  // records that relative name as the volid ("vm/121/2026-11-21T17:10:00Z", not "pbs:backup/vm/121/...").
+  // If the restore then fails, restoreAftermath calls restoreCommand(checkVolid("vm/121/...")), which throws
+  // invalidValue — runPlan rejects instead of returning a report, and the operator never learns where the
+  // safety point is. Expected: the volid "pbs:backup/vm/121/2026-11-21T17:10:00Z" and a report.
+  it.skip('a safety point on PBS is recorded as a full PBS volid, and a failed restore still yields a report', async () => {
+    const s = await scenario({ alphaStorages: (rows) => rows.map((r) => (r.storage === 'pbs' ? { ...r, avail: 5 * 1024 ** 4 } : r)) });
+    s.alpha.on(/^vzdump 121 --storage pbs /, { code: 0, stdout: "INFO: Starting Backup of VM 121 (qemu)\nINFO: creating Proxmox Backup Server archive 'vm/121/2026-11-21T17:10:00Z'\nINFO: Backup job finished successfully\n" });
+    s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json(fixtureJson('task-status-error.json')));
+    s.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json(fixtureJson('task-log-error.json')));
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.facts.safetyPoint, 'pbs:backup/vm/121/2026-11-21T17:10:00Z');
+    assert.ok(report.aftermath.map(english).some((m) => m.includes('qmrestore pbs:backup/vm/121/2026-11-21T17:10:00Z 121')));
+  });
+});
