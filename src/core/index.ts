@@ -19,3 +19,7 @@ export { runPlan, type RunOptions } from './procedure/engine';
 export { planGuestRestore, restoreAftermath, defaultGuestRestoreTiming, formatTime, gib, type GuestRestoreRequest, type GuestRestoreDeps, type GuestRestoreFacts, type GuestRestoreTiming } from './restore/guestRestore';
 export { commandLine, quoteArg, type CommandSpec } from './proxmox/shell';
 export { parseVmid, parseDay, checkStorageId, checkNodeName } from './proxmox/validate';
+export * from './health/health';
+export { tfvarsLenses, ageText, type LensSpec, type LensContext } from './lenses/tfvarsLenses';
+export { outlineTfvars, type TfvarsOutline } from './config/tfvars';
+export * from './state';

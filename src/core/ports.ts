@@ -82,7 +82,68 @@ export interface NetworkProbe {
   tcp(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
   /** ICMP echo where the platform allows it; `unavailable` when ping cannot run here. */
   ping(host: string, timeoutMs: number, signal?: AbortSignal): Promise<'ok' | 'failed' | 'unavailable'>;
+  /** An HTTP GET: the status and up to 64 KiB of body, or the network error's code (ECONNREFUSED…). */
+  http(url: string, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; body: string } | { error: string }>;
 }
 
 /** Waits, abortably; injected so tests and the simulated lab can run fast. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+// ---- Terraform state store (versioned S3: MinIO, or radosgw in the lab) -------------------------
+
+export type BucketVersioning = 'Enabled' | 'Suspended' | 'Off';
+
+/** One version of the state object as the store lists it. Version ids are opaque strings. */
+export interface StoredVersion {
+  readonly versionId: string;
+  readonly lastModified: Date;
+  readonly size: number;
+  /** The current version (S3 `IsLatest`). */
+  readonly isLatest: boolean;
+  readonly isDeleteMarker: boolean;
+}
+
+/**
+ * One state object (bucket + key) in a versioned store. Implementations map a refused or failed
+ * connection to `LifeboatError('storeUnreachable', …, { sent })` (`sent: false` when the request
+ * never reached the server) and a missing version to `LifeboatError('versionNotFound')`.
+ */
+export interface StateStore {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly key: string;
+  versioning(signal?: AbortSignal): Promise<BucketVersioning>;
+  /** Every version of the key, all pages, delete markers included, newest first. */
+  listVersions(signal?: AbortSignal): Promise<StoredVersion[]>;
+  /** The bytes of one version; `undefined` = the current one. */
+  read(versionId: string | undefined, signal?: AbortSignal): Promise<Buffer>;
+  /** Writes a new current version; returns its id when the server says it (radosgw does on PUT). */
+  write(body: Buffer, signal?: AbortSignal): Promise<string | undefined>;
+  /** The `<key>.tflock` object of `use_lockfile`, or undefined when no lock is held. */
+  readLock(signal?: AbortSignal): Promise<string | undefined>;
+  /** Whether the server answers and the bucket exists. */
+  health(signal?: AbortSignal): Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }>;
+}
+
+// ---- terraform -----------------------------------------------------------------------------------
+
+export interface TerraformRunOptions {
+  readonly cwd: string;
+  /** The complete environment of the process (credentials go here, never on the command line). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly signal?: AbortSignal;
+  /** Each output line as it arrives. */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface TerraformResult {
+  /** The exit code; null when the process was killed (cancelled) or could not start. */
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface TerraformRunner {
+  /** Runs `terraform <args>`; never rejects on a non-zero exit. */
+  run(args: readonly string[], options: TerraformRunOptions): Promise<TerraformResult>;
+}

@@ -7,6 +7,7 @@ import { registerCommands } from './commands';
 import { createServices } from './services';
 import type { RecoveryTreeProvider } from './views/recoveryTree';
 import { registerViews } from './views';
+import { registerTfvarsCodeLens } from './codelens/tfvarsCodeLens';
 
 /** What activate() returns: used by the extension-host tests. */
 export interface LifeboatApi {
@@ -21,6 +22,7 @@ export function activate(context: vscode.ExtensionContext): LifeboatApi {
     context.subscriptions.push(services);
     registerViews(context, services);
     registerCommands(context, services);
+    registerTfvarsCodeLens(context, services);
     log.info(`Lifeboat ${String(context.extension.packageJSON.version)} activated (${vscode.env.appName}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'})`);
     return { recoveryTree: services.recoveryTree };
   } catch (err) {

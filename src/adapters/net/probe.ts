@@ -34,6 +34,24 @@ export function createNetworkProbe(options: ProbeOptions = {}): NetworkProbe {
         signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
+    async http(url, timeoutMs, signal) {
+      let host: string;
+      try {
+        host = new URL(url).hostname;
+      } catch {
+        return { error: 'EINVALIDURL' };
+      }
+      if (!allowed(host)) return { error: 'ENOTALLOWED' };
+      const timeout = AbortSignal.timeout(timeoutMs);
+      try {
+        const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'manual' });
+        const body = (await response.text()).slice(0, 65536);
+        return { status: response.status, body };
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string } }).cause;
+        return { error: cause?.code ?? (timeout.aborted ? 'ETIMEDOUT' : (err as Error).name) };
+      }
+    },
     async ping(host, timeoutMs, signal) {
       if (!allowed(host)) return 'unavailable';
       try {

@@ -418,10 +418,30 @@ class NodeConnection implements NodeShell {
   }
 }
 
+/**
+ * ssh2's `signal()` is a no-op once our side sent EOF (it checks `writable`), and we always send EOF
+ * right after the command so that it never waits for stdin. The request is valid after EOF
+ * (RFC 4254 §6.9), so send it through ssh2's protocol object when that is there.
+ */
+function sendSignal(ch: ClientChannel, name: string): void {
+  const internal = ch as unknown as {
+    _client?: { _protocol?: { signal?: (id: number, signal: string) => void } };
+    outgoing?: { id?: number; state?: string };
+  };
+  const proto = internal._client?._protocol;
+  const out = internal.outgoing;
+  if (typeof proto?.signal === 'function' && typeof out?.id === 'number' && (out.state === 'open' || out.state === 'eof')) {
+    proto.signal(out.id, name);
+  } else {
+    ch.signal(name);
+  }
+}
+
 function closeChannel(ch: ClientChannel): void {
   try {
-    // OpenSSH ≥ 7.9 delivers the signal to the command; older servers ignore the request.
-    ch.signal('TERM');
+    // OpenSSH delivers the signal to the command (servers that do not support it ignore it); closing
+    // the channel alone would leave a command that does not write running on the node.
+    sendSignal(ch, 'TERM');
   } catch {
     /* the channel may already be closing */
   }

@@ -83,6 +83,32 @@ export async function readEnvironment(src: EnvironmentSources): Promise<Environm
   };
 }
 
+/** What an editor needs from a tfvars text alone (no folder, no network): guests and block keys. */
+export interface TfvarsOutline {
+  readonly environment: string | undefined;
+  readonly defaultNode: string | undefined;
+  readonly guests: readonly DeclaredGuest[];
+  /** Top-level keys and where they are (`minio`, `monitoring`, `backup`, `vms`…). */
+  readonly blocks: Readonly<Record<string, Range>>;
+}
+
+export function outlineTfvars(doc: HclDocument, folderName: string): TfvarsOutline {
+  const top = doc.body.attributes;
+  const environment = asString(entry(top, 'environment')?.value) ?? folderName;
+  const defaultNode = asString(entry(top, 'default_node')?.value);
+  const blocks: Record<string, Range> = {};
+  for (const attr of top) blocks[attr.key] = attr.keyRange;
+  return {
+    environment,
+    defaultNode,
+    guests: [
+      ...readGuests(entry(top, 'vms')?.value, 'vm', environment, defaultNode),
+      ...readGuests(entry(top, 'containers')?.value, 'container', environment, defaultNode),
+    ],
+    blocks,
+  };
+}
+
 function readGuests(value: HclValue | undefined, kind: GuestKind, environment: string, defaultNode: string | undefined): DeclaredGuest[] {
   return objectEntries(value).map((e) => {
     const fields = objectEntries(e.value);

@@ -14,6 +14,11 @@ export const commandIds = [
   'lifeboat.restoreFromNewest',
   'lifeboat.restoreGuestToNewId',
   'lifeboat.restoreBackup',
+  'lifeboat.focusExplorer',
+  'lifeboat.showBackups',
+  'lifeboat.showBackupJobs',
+  'lifeboat.checkMinioHealth',
+  'lifeboat.checkMonitoringHealth',
 ] as const;
 
 export type CommandId = (typeof commandIds)[number];

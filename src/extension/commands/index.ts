@@ -8,6 +8,7 @@ import type { Services } from '../services';
 
 import type { CommandId } from './ids';
 import { restoreGuest, restoreGuestToNewId } from './restoreGuest';
+import { checkMinioHealth, checkMonitoringHealth, showBackupJobs, showBackups } from './inspect';
 import { isCancellation } from '../inventoryService';
 
 type Handler = (s: Services) => (...args: never[]) => unknown;
@@ -28,6 +29,11 @@ export const commandTable: Record<CommandId, Handler> = {
   'lifeboat.restoreFromNewest': restoreGuest,
   'lifeboat.restoreGuestToNewId': restoreGuestToNewId,
   'lifeboat.restoreBackup': restoreGuest,
+  'lifeboat.focusExplorer': () => () => vscode.commands.executeCommand('lifeboat.recovery.focus'),
+  'lifeboat.showBackups': showBackups,
+  'lifeboat.showBackupJobs': showBackupJobs,
+  'lifeboat.checkMinioHealth': checkMinioHealth,
+  'lifeboat.checkMonitoringHealth': checkMonitoringHealth,
   'lifeboat.showLog': (s) => () => s.log.show(true),
   'lifeboat.openRepository': () => () => vscode.commands.executeCommand('vscode.openFolder', undefined, { forceNewWindow: false }),
   'lifeboat.openTfvars': () => (node?: { env?: { tfvarsPath: string } }) =>

@@ -19,9 +19,14 @@ import { requireTrust } from '../platform/trust';
 type GuestNode = Extract<RecoveryNode, { kind: 'guest' }>;
 type BackupNode = Extract<RecoveryNode, { kind: 'backup' }>;
 
-/** Arguments other surfaces (CodeLens, runbook) pass: `{ vmid, node?, volid?, targetId? }`. */
+/**
+ * Arguments other surfaces (CodeLens, runbook) pass: `{ vmid, node?, volid?, targetId? }`, or
+ * `{ name, environment }` when the VMID is not known yet (a lens shown before the nodes were read).
+ */
 export interface RestoreGuestArgs {
-  readonly vmid: number;
+  readonly vmid?: number;
+  readonly name?: string;
+  readonly environment?: string;
   readonly node?: string;
   readonly volid?: string;
   readonly targetId?: number;
@@ -55,7 +60,16 @@ async function requestFrom(s: Services, arg: GuestNode | BackupNode | RestoreGue
     const base = { vmid, node: arg.guest?.node ?? arg.node };
     return newId ? askTarget(inventory, base) : base;
   }
-  if (arg && 'vmid' in arg) return { ...arg };
+  if (arg && 'vmid' in arg && arg.vmid !== undefined) return { ...arg, vmid: arg.vmid };
+  if (arg && 'name' in arg && arg.name) {
+    const named = arg.name;
+    const found = inventory.guests.find((g) => g.name === named);
+    if (!found) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('{0} was not found on any node and its VMID is unknown: nothing to restore from. Refresh the explorer once the node is back.', named));
+      return undefined;
+    }
+    return { vmid: found.vmid, node: found.node };
+  }
   return wizard(s, inventory);
 }
 

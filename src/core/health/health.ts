@@ -1,0 +1,70 @@
+/**
+ * Health of the services the recovery depends on: MinIO (`/minio/health/live`) and the monitoring
+ * stack (Prometheus `/-/ready` and its targets, Grafana `/api/health`, Alertmanager `/-/healthy`).
+ * Plain HTTP GETs through the NetworkProbe port; each result says what was asked and what came back.
+ */
+import type { EnvironmentConfig } from '../model/environment';
+import type { NetworkProbe, Sleep } from '../ports';
+
+export interface HealthResult {
+  readonly service: 'minio' | 'prometheus' | 'prometheus-targets' | 'grafana' | 'alertmanager';
+  readonly url: string;
+  readonly healthy: boolean;
+  /** HTTP status, or the network error code. */
+  readonly observed: string;
+  /** For Prometheus targets: how many are up out of how many. */
+  readonly detail?: string;
+}
+
+export function minioEndpoint(envs: readonly EnvironmentConfig[]): { url: string; env: string } | undefined {
+  const withMinio = envs.find((e) => e.minio?.ip);
+  if (withMinio?.minio?.ip) return { url: `http://${withMinio.minio.ip}:${withMinio.minio.port}`, env: withMinio.name };
+  const s3 = envs.map((e) => (e.backend.type === 's3' ? e.backend.endpoint : undefined)).find(Boolean);
+  return s3 ? { url: s3.replace(/\/$/, ''), env: '' } : undefined;
+}
+
+export async function checkMinio(probe: NetworkProbe, baseUrl: string, timeoutMs = 3000, signal?: AbortSignal): Promise<HealthResult> {
+  const url = `${baseUrl.replace(/\/$/, '')}/minio/health/live`;
+  const r = await probe.http(url, timeoutMs, signal);
+  return 'status' in r ? { service: 'minio', url, healthy: r.status === 200, observed: `HTTP ${r.status}` } : { service: 'minio', url, healthy: false, observed: r.error };
+}
+
+/** Waits for MinIO with retries and exponential backoff (a container needs a few seconds to start). */
+export async function waitForMinio(probe: NetworkProbe, baseUrl: string, opts: { attempts: number; firstDelayMs: number; sleep: Sleep; signal?: AbortSignal }): Promise<HealthResult> {
+  let delay = opts.firstDelayMs;
+  let last = await checkMinio(probe, baseUrl, 3000, opts.signal);
+  for (let i = 1; i < opts.attempts && !last.healthy; i++) {
+    await opts.sleep(delay, opts.signal);
+    delay = Math.min(delay * 2, 15_000);
+    last = await checkMinio(probe, baseUrl, 3000, opts.signal);
+  }
+  return last;
+}
+
+export async function checkMonitoring(probe: NetworkProbe, vmIp: string, timeoutMs = 3000, signal?: AbortSignal): Promise<HealthResult[]> {
+  const get = async (service: HealthResult['service'], url: string, healthy: (status: number, body: string) => boolean): Promise<HealthResult> => {
+    const r = await probe.http(url, timeoutMs, signal);
+    return 'status' in r ? { service, url, healthy: healthy(r.status, r.body), observed: `HTTP ${r.status}` } : { service, url, healthy: false, observed: r.error };
+  };
+  const base = `http://${vmIp}`;
+  const [prometheus, grafana, alertmanager] = await Promise.all([
+    get('prometheus', `${base}:9090/-/ready`, (s) => s === 200),
+    get('grafana', `${base}:3000/api/health`, (s, body) => s === 200 && /"database"\s*:\s*"ok"/.test(body)),
+    get('alertmanager', `${base}:9093/-/healthy`, (s) => s === 200),
+  ]);
+  const targetsUrl = `${base}:9090/api/v1/targets`;
+  const t = await probe.http(targetsUrl, timeoutMs, signal);
+  let targets: HealthResult;
+  if ('status' in t && t.status === 200) {
+    try {
+      const active = (JSON.parse(t.body) as { data?: { activeTargets?: { health?: string }[] } }).data?.activeTargets ?? [];
+      const up = active.filter((x) => x.health === 'up').length;
+      targets = { service: 'prometheus-targets', url: targetsUrl, healthy: active.length > 0 && up === active.length, observed: 'HTTP 200', detail: `${up}/${active.length} up` };
+    } catch {
+      targets = { service: 'prometheus-targets', url: targetsUrl, healthy: false, observed: 'HTTP 200', detail: 'unreadable JSON' };
+    }
+  } else {
+    targets = { service: 'prometheus-targets', url: targetsUrl, healthy: false, observed: 'status' in t ? `HTTP ${t.status}` : t.error };
+  }
+  return [prometheus, targets, grafana, alertmanager];
+}
