@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { buildPveBundle, runTool, runToolInProcess, seededStateDir } from '../../lab/pve/testing';
-import { loadCluster } from '../../lab/pve/model';
+import { createGuest, loadCluster, setGuestStatus } from '../../lab/pve/model';
 import { clearFaults, injectFault } from '../../lab/pve/control';
 
 process.env.PVE_SIM_TIME_SCALE = '0.02';
@@ -175,5 +175,39 @@ describe('pve simulator: tasks', function () {
     assert.equal((await runToolInProcess(dir, 'beta', 'qm', ['status', '201'])).code, 2);
     const running = await runToolInProcess(dir, 'alpha', 'pct', ['destroy', '131']);
     assert.deepEqual([running.code, running.stderr], [255, 'CT 131 is running - destroy failed\n']);
+  });
+
+  it('serialises concurrent writers from many processes without losing an update', async () => {
+    const jobs: Promise<{ code: number | null }>[] = [];
+    for (let i = 0; i < 2; i++) {
+      jobs.push(runTool(dir, 'alpha', 'qm', ['set', '121', '--tags', `t${i}`]));
+      jobs.push(runTool(dir, 'alpha', 'pct', ['set', '131', `--description`, `d${i}`]));
+      jobs.push(runTool(dir, 'beta', 'qm', ['set', '201', '--cores', String(i + 2)]));
+    }
+    jobs.push(runTool(dir, 'alpha', 'qm', ['set', '121', '--name', 'gitea-renamed']));
+    const results = await Promise.all(jobs);
+    assert.ok(results.every((r) => r.code === 0));
+    const c = loadCluster(dir);
+    assert.equal(c.guests.find((g) => g.vmid === 121)!.config.name, 'gitea-renamed');
+    assert.match(c.guests.find((g) => g.vmid === 121)!.config.tags!, /^t[0-3]$/);
+    assert.match(c.guests.find((g) => g.vmid === 131)!.config.description!, /^d[0-3]$/);
+    assert.match(c.guests.find((g) => g.vmid === 201)!.config.cores!, /^[2-5]$/);
+  });
+
+  it('creates guests for the Terraform stand-in and sets their status', async () => {
+    await createGuest(dir, { vmid: 302, name: 'minio', type: 'lxc', node: 'beta', status: 'stopped', cores: 2, memoryMiB: 2048, disks: [{ key: 'rootfs', storage: 'local-lvm', sizeGiB: 8 }], address: '10.20.0.52', labAddress: '127.77.0.52', services: [], backups: [] });
+    await assert.rejects(createGuest(dir, { vmid: 302, name: 'x', type: 'qemu', node: 'beta', status: 'stopped', cores: 1, memoryMiB: 512, disks: [], address: '10.20.0.53', labAddress: '127.77.0.53', services: [], backups: [] }), /CT 302 already exists on node 'beta'/);
+    assert.equal((await runToolInProcess(dir, 'beta', 'pct', ['status', '302'])).stdout, 'status: stopped\n');
+    await setGuestStatus(dir, 302, 'running');
+    assert.equal((await runToolInProcess(dir, 'beta', 'pct', ['status', '302'])).stdout, 'status: running\n');
+    assert.match((await runToolInProcess(dir, 'beta', 'pct', ['config', '302'])).stdout, /^rootfs: local-lvm:vm-302-disk-0,size=8G$/m);
+  });
+
+  it('a slow fault delays every command', async () => {
+    await injectFault(dir, { kind: 'slow', delayMs: 400 });
+    const t = Date.now();
+    const r = await runToolInProcess(dir, 'alpha', 'qm', ['status', '121']);
+    assert.equal(r.code, 0);
+    assert.ok(Date.now() - t >= 400, 'slowed');
   });
 });

@@ -159,7 +159,7 @@ async function backupOne(t: TaskContext, p: VzdumpParams, vmid: number): Promise
     if (guest.type === 'qemu') info(`started backup task '${cryptoUuid()}'`);
     if (guest.type === 'qemu' && guest.status === 'running') info('resuming VM again');
     const avail = storageUsage(t.stateDir, state, t.node, st).avail;
-    const nominalMs = 3000 + (diskBytes / (3 * GiB)) * 1000;
+    const nominalMs = Math.min(25000, Math.max(6000, 3000 + (diskBytes / (3 * GiB)) * 1000));
     const full = built.logicalSize > avail;
     const steps = 5;
     for (let i = 1; i <= steps; i++) {
