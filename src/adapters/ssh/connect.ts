@@ -78,7 +78,7 @@ export function handshake(o: HandshakeOptions): Promise<Client> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      client.end();
+      // Destroy, not end(): a half-closed socket to a server that stopped answering stays open.
       client.destroy();
       reject(verdict ?? mapConnectError(err, t));
     };
