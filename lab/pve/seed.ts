@@ -16,6 +16,7 @@ import type { ClusterSpec, GuestSpec, BackupSpec } from './spec';
 import { type ClusterState, type NodeState, addGuest, serializeState, defaultDataFraction, disksOf, guestName, GiB } from './model';
 import { type RawArchive, buildRawArchive, writeCorruptArchive, dumpDir, logNameOf, relToState } from './archive';
 import { compressFilesInPlace } from './compress';
+import { formatUpid, taskLogFile } from './tasks';
 import { writeFileAtomic } from './store';
 import { humanIec, localDateTime, vzdumpSize } from './format';
 
@@ -68,7 +69,9 @@ export async function seedCluster(stateDir: string, spec: ClusterSpec, now: Date
     const half = Math.ceil(batch.length / 2);
     await Promise.all([batch.slice(0, half), batch.slice(half)].map((part) => compressFilesInPlace(part.map((w) => w.rawPath), c)));
   }
-  for (const w of work) finishSeedBackup(dir, state, w);
+  const logs = new Map<SeedWork, string[]>();
+  for (const w of work) logs.set(w, finishSeedBackup(dir, state, w));
+  writeSeedTasks(dir, work, logs);
   writeFileAtomic(path.join(dir, 'cluster.json'), serializeState(state, dir));
 }
 
@@ -102,7 +105,7 @@ function prepareSeedBackup(dir: string, state: ClusterState, g: GuestSpec, b: Ba
   return { g, b, file, rawPath, dump, built, disks: disks.map((d) => `${d.key}:${d.storage}:${d.volname}:${Math.round(d.sizeBytes / GiB)}G`), name: guestName(guest), timeMs };
 }
 
-function finishSeedBackup(dir: string, state: ClusterState, w: SeedWork): void {
+function finishSeedBackup(dir: string, state: ClusterState, w: SeedWork): string[] {
   const { g, b, file, built, timeMs } = w;
   state.archives[relToState(dir, file)] = { size: built.logicalSize };
   if (b.notes !== undefined) fs.writeFileSync(`${file}.notes`, b.notes);
@@ -115,6 +118,37 @@ function finishSeedBackup(dir: string, state: ClusterState, w: SeedWork): void {
   // mtimes as if written at the end of the backup (pve recomputes ctime from the name anyway).
   const end = new Date(timeMs + durSec * 1000);
   for (const f of [file, `${file}.notes`, logFile]) if (fs.existsSync(f)) fs.utimesSync(f, end, end);
+  return logText.trimEnd().split('\n');
+}
+
+/**
+ * The task history of the seeded backups: one `vzdump` task per node and job run (backups of a
+ * node starting within the same hour), with the per-guest lines and `TASK OK`, so
+ * `/nodes/<node>/tasks` shows the nightly jobs like on a real node.
+ */
+function writeSeedTasks(dir: string, work: readonly SeedWork[], logs: Map<SeedWork, string[]>): void {
+  const runs = new Map<string, SeedWork[]>();
+  for (const w of work) {
+    const key = `${w.g.node}|${Math.floor(w.timeMs / 3600_000)}|${w.b.storage}`;
+    runs.set(key, [...(runs.get(key) ?? []), w]);
+  }
+  for (const ws of runs.values()) {
+    ws.sort((a, b) => a.timeMs - b.timeMs);
+    const first = ws[0]!;
+    const startMs = first.timeMs - 2000;
+    const seed = Math.floor(startMs / 1000) ^ first.g.vmid;
+    const upid = formatUpid({ node: first.g.node, pid: 10000 + (seed % 900000), pstart: 1000000 + (seed % 5000000), starttime: Math.floor(startMs / 1000), type: 'vzdump', id: ws.length === 1 ? String(first.g.vmid) : '', user: 'root@pam' });
+    const compress = first.b.compress === 'none' ? '0' : first.b.compress;
+    const lines = [`INFO: starting new backup job: vzdump ${ws.map((w) => w.g.vmid).join(' ')} --mode snapshot --storage ${first.b.storage} --compress ${compress} --quiet 1`];
+    for (const w of ws) for (const l of logs.get(w) ?? []) lines.push(l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /, ''));
+    lines.push(`INFO: Backup job finished successfully`, 'TASK OK');
+    const file = taskLogFile(dir, upid);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const last = ws[ws.length - 1]!;
+    const end = new Date(last.timeMs + Math.max(4, Math.round(3 + last.built.diskBytes / (3 * GiB))) * 1000);
+    fs.utimesSync(file, end, end);
+  }
 }
 
 function seedLogLines(g: GuestSpec, name: string, file: string, built: { logicalSize: number; diskBytes: number }, disks: string[], durSec: number, prot: boolean, notes: boolean): string[] {

@@ -3,6 +3,7 @@
  * the pve-home scripts use are routed; anything else answers `no '<method>' handler for '<path>'`.
  */
 import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import { type Ctx, ToolError, out, parseArgs } from '../cli';
 import { type ClusterState, type GuestState, type NodeState, GiB, disksOf, guestName, mutateState, readState, storageUsage, findStorage } from '../model';
 import { type OutputFormat, renderResult } from '../format';
@@ -330,13 +331,7 @@ function configJson(g: GuestState): Record<string, unknown> {
 }
 
 function digestOf(config: Record<string, string>): string {
-  // Only needs to change when the config changes; a cheap FNV over the sorted lines.
+  // Proxmox' digest is the SHA-1 of the config file; ours is over the sorted lines.
   const text = Object.keys(config).sort().map((k) => `${k}: ${config[k]}`).join('\n');
-  let h1 = 2166136261;
-  let h2 = 5381;
-  for (let i = 0; i < text.length; i++) {
-    h1 = Math.imul(h1 ^ text.charCodeAt(i), 16777619);
-    h2 = Math.imul(h2, 33) ^ text.charCodeAt(i);
-  }
-  return ((h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0')).repeat(3).slice(0, 40);
+  return createHash('sha1').update(text).digest('hex');
 }
