@@ -177,7 +177,7 @@ describe('lab: the Terraform stand-in', function () {
     cpSync(src, dst, { recursive: true });
     try {
       const backend = readFileSync(path.join(dst, 'backend.tf'), 'utf8');
-      writeFileSync(path.join(dst, 'backend.tf'), backend.replace(/^# ?(?=terraform|  |\})/gm, ''));
+      writeFileSync(path.join(dst, 'backend.tf'), backend.replace(/^# ?(?=terraform| {2}|\})/gm, ''));
       const before = await listVersions(s3, 'tfstate-monitoring', 'terraform.tfstate');
       const noInput = tf('monitoring-migrated', ['init', '-migrate-state', '-input=false', '-no-color']);
       assert.equal(noInput.code, 1, noInput.stdout);
