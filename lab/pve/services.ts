@@ -88,6 +88,7 @@ export async function startGuestServices(stateDir: string, opts: { log?: (line: 
   const active = new Map<string, Listener>();
   const pending = new Set<string>();
   const failedAt = new Map<string, number>();
+  const warned = new Set<string>();
   let stopped = false;
 
   const tick = async (): Promise<void> => {
@@ -124,7 +125,10 @@ export async function startGuestServices(stateDir: string, opts: { log?: (line: 
         }
       } catch (e) {
         failedAt.set(key, Date.now());
-        log(`guest services: VM ${w.vmid} cannot listen on ${w.host}:${w.svc.port}: ${(e as Error).message}`);
+        // Logged once per listener and reason: a lasting IP conflict would otherwise flood the log.
+        const why = `${key}|${(e as Error).message}`;
+        if (!warned.has(why)) log(`guest services: VM ${w.vmid} cannot listen on ${w.host}:${w.svc.port}: ${(e as Error).message} (retrying)`);
+        warned.add(why);
       } finally {
         pending.delete(key);
       }

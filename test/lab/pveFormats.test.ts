@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { buildPveBundle, runTool, runToolInProcess, seededStateDir } from '../../lab/pve/testing';
 import { loadCluster } from '../../lab/pve/model';
 import { seedCluster } from '../../lab/pve/seed';
+import { listTasks } from '../../lab/pve/tasks';
 import { smallSpec, tempStateDir } from '../../lab/pve/testing';
 import { injectFault } from '../../lab/pve/control';
 
@@ -45,6 +46,8 @@ describe('pve simulator: formats and archives', function () {
       const local = c.nodes[0]!.storages.find((s) => s.id === 'local')!;
       const archives = c.backups.filter((b) => b.storage === 'local' && b.node === 'alpha').reduce((n, b) => n + b.size, 0);
       assert.ok(local.used >= 12 * 1024 ** 3 + archives, 'used = base + logical archive sizes');
+      const tasks = listTasks(fresh, 'alpha');
+      assert.ok(tasks.length >= 3 && tasks.every((t) => t.type === 'vzdump' && t.status === 'stopped' && t.exitstatus === 'OK'), 'nightly job runs in the task history');
     } finally {
       fs.rmSync(fresh, { recursive: true, force: true });
     }
