@@ -13,7 +13,8 @@ import { writeNodeTools } from '../../lab/pve/tools';
 import { startInProcessSsh } from '../../lab/pve/inprocessSsh';
 import { startGuestServices, SSH_BANNER } from '../../lab/pve/services';
 import { injectFault } from '../../lab/pve/control';
-import { loadCluster } from '../../lab/pve/model';
+import { createGuest, loadCluster } from '../../lab/pve/model';
+import * as http from 'node:http';
 
 process.env.PVE_SIM_TIME_SCALE = '0.02';
 
@@ -156,6 +157,46 @@ describe('pve simulator: SSH and guest services', function () {
       assert.ok(await waitFor('down'), 'the banner stops answering after qm stop');
     } finally {
       await services.stop();
+    }
+  });
+
+  it('serves http routes and proxies tcp for running guests', async () => {
+    const backend = net.createServer((sock) => sock.end('hello from s3\n'));
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    const backendPort = (backend.address() as net.AddressInfo).port;
+    await createGuest(dir, {
+      vmid: 301, name: 'monitoring', type: 'qemu', node: 'beta', status: 'running', cores: 2, memoryMiB: 4096,
+      disks: [{ key: 'scsi0', storage: 'local-lvm', sizeGiB: 30 }], address: '10.20.0.51', labAddress: '127.77.0.51', backups: [],
+      services: [
+        { kind: 'http', port: 9090, name: 'prometheus', routes: { '/-/healthy': { status: 200, body: 'Prometheus Server is Healthy.\n' } } },
+        { kind: 'tcp-proxy', port: 9000, target: { host: '127.0.0.1', port: backendPort } },
+      ],
+    });
+    process.env.PVE_SIM_TIME_SCALE = '0';
+    const services = await startGuestServices(dir);
+    try {
+      const get = (p: string): Promise<[number, string]> =>
+        new Promise((resolve, reject) => {
+          http.get({ host: '127.77.0.51', port: 9090, path: p }, (res) => {
+            let body = '';
+            res.on('data', (b: Buffer) => (body += b.toString()));
+            res.on('end', () => resolve([res.statusCode ?? 0, body]));
+          }).on('error', reject);
+        });
+      assert.deepEqual(await get('/-/healthy'), [200, 'Prometheus Server is Healthy.\n']);
+      assert.equal((await get('/nope'))[0], 404);
+      const proxied = await new Promise<string>((resolve, reject) => {
+        let data = '';
+        const s = net.connect(9000, '127.77.0.51');
+        s.on('data', (b: Buffer) => (data += b.toString()));
+        s.on('end', () => resolve(data));
+        s.on('error', reject);
+      });
+      assert.equal(proxied, 'hello from s3\n');
+    } finally {
+      process.env.PVE_SIM_TIME_SCALE = '0.02';
+      await services.stop();
+      backend.close();
     }
   });
 });
