@@ -46,7 +46,13 @@ export async function loadInventory(options: LoadInventoryOptions): Promise<Inve
   const jobs = new Map<string, BackupJob>();
   for (const n of perNode) {
     for (const g of n.guests) guests.set(`${g.node}/${g.vmid}`, g);
-    for (const b of n.backups) if (!backups.has(b.volid)) backups.set(b.volid, b);
+    // A shared storage is one directory seen from every node: one backup. A node-local storage
+    // with the same name on two nodes holds two different files.
+    for (const b of n.backups) {
+      const shared = n.inventory.storages.find((s) => s.id === b.storage)?.shared ?? false;
+      const key = shared ? b.volid : `${b.node}/${b.volid}`;
+      if (!backups.has(key)) backups.set(key, b);
+    }
     for (const j of n.jobs) jobs.set(j.id, j);
   }
   return {
@@ -80,9 +86,18 @@ async function loadNode(address: NodeAddress, options: LoadInventoryOptions): Pr
       availBytes: s.avail ?? 0,
     }));
     const backupStorages = storages.filter((s) => s.active && s.content.includes('backup'));
-    const listings = await Promise.all(
+    // One storage that cannot be listed must not hide the node's guests and other backups.
+    const settled = await Promise.allSettled(
       backupStorages.map((s) => runJson(shell, pvesh.backupContent(node, s.id), z.array(BackupContentSchema), options.signal).then((rows) => rows.map((r) => toBackup(r, node, s.id)))),
     );
+    throwIfAborted(options.signal);
+    const listings = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const unreadableStorages = settled.flatMap((r, i) => {
+      if (r.status === 'fulfilled') return [];
+      const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
+      options.log.warn(`${node}: storage ${backupStorages[i]!.id} could not be listed: ${message}`);
+      return [{ storage: backupStorages[i]!.id, message }];
+    });
     const guests = resources
       .filter((r) => (r.type === 'qemu' || r.type === 'lxc') && r.vmid !== undefined)
       .map((r): Guest => ({
@@ -98,7 +113,7 @@ async function loadNode(address: NodeAddress, options: LoadInventoryOptions): Pr
       }));
     options.log.info(`${node}: ${guests.length} guest(s), ${storages.length} storage(s), ${listings.flat().length} backup(s) in ${Date.now() - started} ms`);
     return {
-      inventory: { node, reachable: true, error: undefined, storages },
+      inventory: { node, reachable: true, error: undefined, storages, unreadableStorages },
       guests,
       backups: listings.flat().filter((b): b is Backup => b !== undefined),
       jobs: jobRecords.map(toJob),
@@ -108,7 +123,7 @@ async function loadNode(address: NodeAddress, options: LoadInventoryOptions): Pr
     const reason = LifeboatError.is(err) ? err.reason : 'hostUnreachable';
     const message = err instanceof Error ? err.message : String(err);
     options.log.warn(`${node}: not read (${reason}): ${message}`);
-    return { inventory: { node, reachable: false, error: { reason, message }, storages: [] }, guests: [], backups: [], jobs: [] };
+    return { inventory: { node, reachable: false, error: { reason, message }, storages: [], unreadableStorages: [] }, guests: [], backups: [], jobs: [] };
   }
 }
 

@@ -69,6 +69,8 @@ export interface NodeInventory {
   /** Why the node could not be read (a LifeboatError reason), when not reachable. */
   readonly error: { reason: string; message: string } | undefined;
   readonly storages: readonly Storage[];
+  /** Backup storages whose listing failed (a stale NFS mount, a PBS server down); the rest loaded. */
+  readonly unreadableStorages: readonly { readonly storage: string; readonly message: string }[];
 }
 
 export interface Inventory {

@@ -20,21 +20,44 @@ export interface RunOptions {
 
 export async function runPlan(plan: Plan, options: RunOptions): Promise<RunReport> {
   const now = options.now ?? (() => new Date());
+  const lock = plan.exclusive;
+  if (lock?.held.has(lock.key)) {
+    // Another run of the same kind on the same target is under way: change nothing.
+    options.log.warn(`[${plan.id}] refused: another run for ${String(lock.key)} is in progress`);
+    const at = now().toISOString();
+    const error = { reason: 'restoreInProgress', message: `another run for ${String(lock.key)} is in progress` };
+    return {
+      planId: plan.id, kind: plan.kind, title: plan.title, status: 'failed', startedAt: at, finishedAt: at, durationMs: 0,
+      summary: plan.summary,
+      steps: plan.steps.map((step, i): StepOutcome => ({ id: step.id, title: step.title, status: i === 0 ? 'failed' : 'not-run', startedAt: undefined, durationMs: undefined, detail: undefined, error: i === 0 ? error : undefined })),
+      facts: {}, changed: false, aftermath: [msg('Nothing was changed.')], nextSteps: plan.nextSteps,
+    };
+  }
+  lock?.held.add(lock.key);
+  try {
+    return await runSteps(plan, options, now);
+  } finally {
+    lock?.held.delete(lock.key);
+  }
+}
+
+async function runSteps(plan: Plan, options: RunOptions, now: () => Date): Promise<RunReport> {
   const startedAt = now();
   const facts = new Map<string, string>();
   const outcomes: StepOutcome[] = [];
   let status: RunReport['status'] = 'succeeded';
   let changed = false;
   let failedStepId: string | undefined;
+  const notRun = (step: Plan['steps'][number]): StepOutcome => ({ id: step.id, title: step.title, status: 'not-run', startedAt: undefined, durationMs: undefined, detail: undefined, error: undefined });
 
   for (const [index, step] of plan.steps.entries()) {
     if (status !== 'succeeded') {
-      outcomes.push({ id: step.id, title: step.title, status: 'not-run', startedAt: undefined, durationMs: undefined, detail: undefined, error: undefined });
+      outcomes.push(notRun(step));
       continue;
     }
     if (options.signal.aborted) {
       status = 'cancelled';
-      outcomes.push({ id: step.id, title: step.title, status: 'not-run', startedAt: undefined, durationMs: undefined, detail: undefined, error: undefined });
+      outcomes.push(notRun(step));
       continue;
     }
     const stepStarted = now();
@@ -47,10 +70,11 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunRepor
       facts,
       report: (p) => options.onProgress?.({ stepId: step.id, stepIndex: index, stepCount: plan.steps.length, ...p }),
     };
+    const elapsed = () => now().getTime() - stepStarted.getTime();
     try {
       if (step.destructive) changed = true;
       const detail = await step.run(ctx);
-      const outcome: StepOutcome = { id: step.id, title: step.title, status: 'done', startedAt: stepStarted.toISOString(), durationMs: now().getTime() - stepStarted.getTime(), detail: detail ?? undefined, error: undefined };
+      const outcome: StepOutcome = { id: step.id, title: step.title, status: 'done', startedAt: stepStarted.toISOString(), durationMs: elapsed(), detail: detail ?? undefined, error: undefined };
       outcomes.push(outcome);
       options.onStep?.(outcome, index);
     } catch (err) {
@@ -60,9 +84,9 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunRepor
       const error = cancelled
         ? { reason: 'cancelled', message: 'cancelled by the operator' }
         : { reason: LifeboatError.is(err) ? err.reason : 'internal', message: err instanceof Error ? err.message : String(err) };
-      if (!cancelled) options.log.error(`[${plan.id}] step ${step.id} failed: ${error.message}`);
-      else options.log.warn(`[${plan.id}] step ${step.id} cancelled`);
-      const outcome: StepOutcome = { id: step.id, title: step.title, status: cancelled ? 'cancelled' : 'failed', startedAt: stepStarted.toISOString(), durationMs: now().getTime() - stepStarted.getTime(), detail: undefined, error };
+      if (cancelled) options.log.warn(`[${plan.id}] step ${step.id} cancelled`);
+      else options.log.error(`[${plan.id}] step ${step.id} failed: ${error.message}`);
+      const outcome: StepOutcome = { id: step.id, title: step.title, status: cancelled ? 'cancelled' : 'failed', startedAt: stepStarted.toISOString(), durationMs: elapsed(), detail: undefined, error };
       outcomes.push(outcome);
       options.onStep?.(outcome, index);
     }

@@ -42,6 +42,11 @@ export interface Plan {
   readonly steps: readonly Step[];
   /** Next steps the report recommends whatever the outcome. */
   readonly nextSteps: readonly Message[];
+  /**
+   * Runs of plans with the same key in the same set never overlap: the engine takes the key before
+   * the first step and gives it back at the end; a second run finds it taken and changes nothing.
+   */
+  readonly exclusive?: { readonly held: Set<number | string>; readonly key: number | string };
 }
 
 export type StepStatus = 'done' | 'failed' | 'cancelled' | 'not-run';

@@ -18,7 +18,9 @@ export const pvesh = {
   backupContent: (node: string, storage: string, vmid?: number): CommandSpec =>
     ({ program: 'pvesh', args: ['get', `/nodes/${checkNodeName(node)}/storage/${checkStorageId(storage)}/content`, '--content', 'backup', ...(vmid ? ['--vmid', String(parseVmid(vmid))] : []), ...json] }),
   backupJobs: (): CommandSpec => ({ program: 'pvesh', args: ['get', '/cluster/backup', ...json] }),
-  tasks: (node: string): CommandSpec => ({ program: 'pvesh', args: ['get', `/nodes/${checkNodeName(node)}/tasks`, ...json] }),
+  /** Running AND finished tasks: the API lists finished ones only unless `--source all`. */
+  tasks: (node: string, vmid?: number): CommandSpec =>
+    ({ program: 'pvesh', args: ['get', `/nodes/${checkNodeName(node)}/tasks`, '--source', 'all', ...(vmid ? ['--vmid', String(parseVmid(vmid))] : []), ...json] }),
   taskStatus: (node: string, upid: string): CommandSpec =>
     ({ program: 'pvesh', args: ['get', `/nodes/${checkNodeName(node)}/tasks/${checkUpid(upid)}/status`, ...json] }),
   taskLog: (node: string, upid: string, start: number): CommandSpec =>

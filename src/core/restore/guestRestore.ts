@@ -70,8 +70,12 @@ export interface GuestRestoreFacts {
   readonly backup: Backup;
   readonly archivePath: string | undefined;
   readonly existing: Guest | undefined;
+  /** Passed as --storage; undefined = each disk back where the backup says. */
   readonly targetStorage: string | undefined;
   readonly neededBytes: number;
+  /** Where the disks go and how much room they need there. */
+  readonly storageNeeds: readonly { readonly storage: string; readonly bytes: number }[];
+  readonly warnings: readonly Message[];
   readonly safetyStorage: string | undefined;
   readonly declared: DeclaredGuest | undefined;
   readonly addressHint: string | undefined;
@@ -95,6 +99,9 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
     throw new LifeboatError('vmidInUse', `VMID ${targetId} is already used by ${targetExisting.name ?? targetExisting.type} on ${targetExisting.node}; choose a free id`, { vmid: targetId, node: targetExisting.node });
   }
 
+  if (inPlace && existing && request.node && request.node !== existing.node) {
+    throw new LifeboatError('vmidInUse', `guest ${vmid} lives on ${existing.node}, not on ${request.node}: restore it in place on ${existing.node}, or to a new VMID on ${request.node}`, { vmid, node: existing.node });
+  }
   const node = request.node ?? existing?.node ?? backupsOf(inv, vmid)[0]?.node;
   if (!node) throw new LifeboatError('noBackup', `no backup of ${vmid} on any storage, and no guest ${vmid} on any node`, { vmid });
   const nodeInv = inv.nodes.find((n) => n.node === node);
@@ -129,22 +136,39 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
 
   // Read-only facts from the node: where the archive is, what disks it holds.
   const archivePath = backup.pbs ? undefined : (await mustRun(shell, volumePath(backup.volid), node)).trim();
-  const configText = await runJson(shell, pvesh.extractConfig(node, backup.volid), z.string(), undefined).catch(() => '');
+  const planWarnings: Message[] = [];
+  let configText = '';
+  try {
+    configText = await runJson(shell, pvesh.extractConfig(node, backup.volid), z.string(), undefined);
+  } catch (err) {
+    // Often a damaged archive (the integrity check will say so) or a permission problem.
+    planWarnings.push(msg('The configuration inside the backup could not be read ({0}): its disk sizes are unknown and the room on the target storage was not checked.', err instanceof Error ? err.message.slice(0, 200) : String(err)));
+  }
   const config = parseConfigText(configText);
   const disks = disksOf(config, configText);
   const neededBytes = disks.reduce((sum, d) => sum + d.sizeBytes, 0);
 
+  // VMs: each disk goes back to the storage its #qmdump#map line names, unless the operator chose one.
+  // Containers: `pct restore` defaults to `local`, which rarely holds container volumes, so the
+  // rootfs's original storage is passed explicitly.
   const nodeStorages = nodeInv.storages;
-  const targetStorage = request.storage ?? disks.find((d) => d.storage)?.storage ?? (type === 'lxc' ? 'local-lvm' : undefined);
-  if (targetStorage) {
-    const s = nodeStorages.find((x) => x.id === targetStorage);
-    if (!s) throw new LifeboatError('storageMissing', `storage ${targetStorage} does not exist on ${node}`, { node, storage: targetStorage });
+  const rootfsStorage = disks.find((d) => d.key === 'rootfs')?.storage;
+  const targetStorage = request.storage ?? (type === 'lxc' ? rootfsStorage || 'local-lvm' : undefined);
+  const needs = new Map<string, number>();
+  for (const d of disks) {
+    const where = targetStorage ?? d.storage;
+    if (where) needs.set(where, (needs.get(where) ?? 0) + d.sizeBytes);
+  }
+  if (targetStorage && !needs.has(targetStorage)) needs.set(targetStorage, 0);
+  for (const [storageId, needed] of needs) {
+    const s = nodeStorages.find((x) => x.id === storageId);
+    if (!s) throw new LifeboatError('storageMissing', `storage ${storageId} does not exist on ${node}`, { node, storage: storageId });
     const wanted = type === 'qemu' ? 'images' : 'rootdir';
-    if (!s.content.includes(wanted)) throw new LifeboatError('storageMissing', `storage ${targetStorage} on ${node} does not hold ${type === 'qemu' ? 'VM disks' : 'container volumes'}`, { node, storage: targetStorage });
+    if (!s.content.includes(wanted)) throw new LifeboatError('storageMissing', `storage ${storageId} on ${node} does not hold ${type === 'qemu' ? 'VM disks' : 'container volumes'}`, { node, storage: storageId });
     // In place, the old disks are replaced: their space comes back.
     const reclaim = inPlace && existing ? existing.maxdiskBytes ?? 0 : 0;
-    if (s.availBytes + reclaim < neededBytes) {
-      throw new LifeboatError('storageFull', `storage ${targetStorage} on ${node} has ${gib(s.availBytes)} free; the backup's disks need ${gib(neededBytes)}`, { node, storage: targetStorage, avail: s.availBytes, needed: neededBytes });
+    if (s.availBytes + reclaim < needed) {
+      throw new LifeboatError('storageFull', `storage ${storageId} on ${node} has ${gib(s.availBytes)} free; the backup's disks need ${gib(needed)}`, { node, storage: storageId, avail: s.availBytes, needed });
     }
   }
 
@@ -156,6 +180,8 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
   const declared = deps.declared.find((d) => (d.vmid ?? -1) === vmid) ?? deps.declared.find((d) => existing?.name !== undefined && d.name === existing.name && (d.kind === 'vm') === (type === 'qemu'));
   const facts: GuestRestoreFacts = {
     vmid, targetId, inPlace, node, type, backup, archivePath, existing: targetExisting, targetStorage, neededBytes, safetyStorage, declared,
+    storageNeeds: [...needs].map(([storage, bytes]) => ({ storage, bytes })),
+    warnings: planWarnings,
     addressHint: staticAddress(config) ?? declared?.ip,
     linkDown: !inPlace && request.linkDown === true,
   };
@@ -235,7 +261,8 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
           }
           throw new LifeboatError('safetyPointFailed', `the safety backup failed (exit ${result.code ?? 'none'}): ${(result.stderr || lastLines(result.stdout)).trim()}`, { vmid: f.vmid, node: f.node });
         }
-        const safetyVolid = volid.startsWith('/') ? `${f.safetyStorage}:backup/${volid.split('/').pop()}` : volid;
+        // vzdump names a file archive by its path and a PBS one relative to the datastore.
+        const safetyVolid = /^[a-z][a-z0-9\-_.]*:backup\//i.test(volid) ? volid : volid.startsWith('/') ? `${f.safetyStorage}:backup/${volid.split('/').pop()}` : `${f.safetyStorage}:backup/${volid}`;
         ctx.facts.set('safetyPoint', safetyVolid);
         return msg('Safety point {0}', safetyVolid);
       },
@@ -255,7 +282,6 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
       ? msg('The current disks of {0} are replaced; the safety point restores them', f.targetId)
       : msg('A new guest {0}; remove it with: {1} destroy {0}', f.targetId, f.type === 'qemu' ? 'qm' : 'pct'),
     async run(ctx) {
-      deps.activeRestores.add(f.targetId);
       try {
         const task = await launchTask(shell, restore, { node: f.node, vmid: f.targetId, taskTypes: f.type === 'qemu' ? ['qmrestore'] : ['vzrestore'], logFile, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing });
         ctx.facts.set('restoreTask', task.upid);
@@ -268,8 +294,10 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
         });
         ctx.facts.set('restored', 'true');
         return msg('Task {0} ended: {1}', task.upid, done.exitstatus);
-      } finally {
-        deps.activeRestores.delete(f.targetId);
+      } catch (err) {
+        // The task's end was seen: the aftermath must not say it may still be running.
+        if (LifeboatError.is(err, 'taskFailed') && err.details.ended === true) ctx.facts.set('restoreTaskEnded', err.message);
+        throw err;
       }
     },
   });
@@ -296,13 +324,13 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
     { label: msg('Guest'), value: `${f.vmid}${f.existing?.name ? ` (${f.existing.name})` : f.declared ? ` (${f.declared.name})` : ''} on ${f.node}` },
     { label: msg('Backup'), value: `${f.backup.volid} — ${formatTime(f.backup.ctime)}, ${gib(f.backup.sizeBytes)}` },
     { label: msg('Target'), value: f.inPlace ? (f.existing ? `${label} ${f.vmid} (in place)` : `${label} ${f.vmid} (new)`) : `${label} ${f.targetId} (new VMID, ${f.vmid} untouched)` },
-    ...(f.targetStorage ? [{ label: msg('Target storage'), value: `${f.targetStorage} (${gib(f.neededBytes)} of disks)` }] : []),
+    ...(f.storageNeeds.length ? [{ label: msg('Target storage'), value: f.storageNeeds.map((n) => `${n.storage} (${gib(n.bytes)})`).join(', ') }] : []),
     ...(f.safetyStorage ? [{ label: msg('Safety point'), value: `vzdump to ${f.safetyStorage}` }] : []),
   ];
   const destroys = f.inPlace && f.existing
     ? [msg('The current disks and configuration of {0} {1}{2} are overwritten', label, f.vmid, f.existing.name ? ` (${f.existing.name})` : '')]
     : [];
-  const warnings: Message[] = [];
+  const warnings: Message[] = [...f.warnings];
   if (running && f.inPlace) warnings.push(msg('{0} {1} is running: it will be stopped (services down until the restore ends)', label, f.vmid));
   if (!f.inPlace && !f.linkDown && f.addressHint) warnings.push(msg('The copy keeps the address {0} of the original: start it with the network link down to avoid a clash', f.addressHint));
   const env = f.declared?.environment;
@@ -314,6 +342,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
     warnings,
     destroys,
     steps,
+    exclusive: { held: deps.activeRestores, key: f.targetId },
     nextSteps: [
       ...(env ? [msg('Run terraform plan in environments/{0}: a restore from backup happens outside Terraform', env)] : [msg('Run terraform plan in the environment that declares this guest: a restore from backup happens outside Terraform')]),
       ...(f.inPlace && f.existing ? [msg('Delete the safety point once the guest is confirmed good')] : []),
@@ -414,7 +443,7 @@ function usableAddresses(ifaces: readonly { name: string; 'ip-addresses'?: reado
 
 /** A restore task already running for this VMID (from another window, the CLI, or the web UI). */
 async function refuseConcurrentRestore(shell: NodeShell, node: string, vmid: number): Promise<void> {
-  const tasks = await runJson(shell, pvesh.tasks(node), TaskListSchema, undefined);
+  const tasks = await runJson(shell, pvesh.tasks(node, vmid), TaskListSchema, undefined);
   const running = tasks.find((t) => (t.type === 'qmrestore' || t.type === 'vzrestore' || t.type === 'vzdump') && t.id === String(vmid) && (t.status === undefined || t.status === 'running') && t.endtime === undefined);
   if (running) {
     throw new LifeboatError('restoreInProgress', `task ${running.upid} (${running.type}) is running for ${vmid} on ${node}; wait for it to end`, { vmid, node, upid: running.upid });
@@ -484,12 +513,21 @@ export function restoreAftermath(f: GuestRestoreFacts, facts: ReadonlyMap<string
   const out: Message[] = [];
   const label = f.type === 'qemu' ? 'VM' : 'CT';
   const task = facts.get('restoreTask');
-  if (task && facts.get('restored') !== 'true') {
+  const ended = facts.get('restoreTaskEnded');
+  if (task && ended !== undefined) {
+    out.push(msg('The restore task {0} ended with an error on {1}: {2}. Proxmox leaves a half-restored guest as it is: do not start it.', task, f.node, ended));
+  } else if (task && facts.get('restored') !== 'true') {
     out.push(msg('The restore task {0} may still be running on {1}: it cannot be stopped halfway safely. Follow it with: pvesh get /nodes/{1}/tasks/{0}/status', task, f.node));
   }
   const safety = facts.get('safetyPoint');
   if (safety && facts.get('restored') !== 'true') {
-    out.push(msg('The guest as it was before is saved in {0}; to return to it: {1}', safety, commandLine(restoreCommand(f.type, safety, f.vmid, { force: true, storage: f.targetStorage }))));
+    let back: string;
+    try {
+      back = commandLine(restoreCommand(f.type, safety, f.vmid, { force: true, storage: f.targetStorage }));
+    } catch {
+      back = `${f.type === 'qemu' ? 'qmrestore' : 'pct restore'} ${safety}`;
+    }
+    out.push(msg('The guest as it was before is saved in {0}; to return to it: {1}', safety, back));
   }
   if (facts.get('restartedAfterFailure') === 'true') {
     out.push(msg('{0} {1} was started again as it was; nothing was overwritten.', label, f.vmid));

@@ -43,7 +43,7 @@ export async function launchTask(shell: NodeShell, spec: CommandSpec, opts: { no
   const deadline = Date.now() + opts.timing.appearTimeoutMs;
   for (;;) {
     throwIfAborted(opts.signal);
-    const tasks = await runJson(shell, pvesh.tasks(opts.node), TaskListSchema, opts.signal);
+    const tasks = await runJson(shell, pvesh.tasks(opts.node, opts.vmid), TaskListSchema, opts.signal);
     const mine = tasks
       .filter((t) => opts.taskTypes.includes(t.type) && t.id === String(opts.vmid) && t.starttime >= since - 2)
       .sort((a, b) => b.starttime - a.starttime)[0];
@@ -51,7 +51,7 @@ export async function launchTask(shell: NodeShell, spec: CommandSpec, opts: { no
     const alive = await shell.exec(`kill -0 ${pid} 2>/dev/null && echo alive || echo gone`, { signal: opts.signal });
     if (alive.stdout.trim() === 'gone') {
       // Give the task list one more look: the process may have ended right after creating it.
-      const again = await runJson(shell, pvesh.tasks(opts.node), TaskListSchema, opts.signal);
+      const again = await runJson(shell, pvesh.tasks(opts.node, opts.vmid), TaskListSchema, opts.signal);
       const late = again.find((t) => opts.taskTypes.includes(t.type) && t.id === String(opts.vmid) && t.starttime >= since - 2);
       if (late) return { upid: late.upid, logFile: opts.logFile };
       const output = await shell.exec(`cat ${quoteArg(opts.logFile)}`, { signal: opts.signal });
@@ -91,7 +91,9 @@ export async function followTask(shell: NodeShell, upid: string, opts: FollowOpt
   for (;;) {
     throwIfAborted(opts.signal);
     try {
-      const lines = await runJson(shell, pvesh.taskLog(opts.node, upid, next), TaskLogSchema, opts.signal);
+      const read = await runJson(shell, pvesh.taskLog(opts.node, upid, next), TaskLogSchema, opts.signal);
+      // An empty log is answered with one placeholder line; it is not the task's first line.
+      const lines = read.length === 1 && read[0]?.t === 'no content' ? [] : read;
       for (const { n, t } of lines) {
         if (n <= next) continue;
         next = n;
@@ -109,7 +111,7 @@ export async function followTask(shell: NodeShell, upid: string, opts: FollowOpt
       if (status.status === 'stopped') {
         const exit = status.exitstatus ?? 'unexpected status';
         if (exit === 'OK' || exit.startsWith('WARNINGS')) return { exitstatus: exit, reattached };
-        throw new LifeboatError('taskFailed', exit, { node: opts.node, upid });
+        throw new LifeboatError('taskFailed', exit, { node: opts.node, upid, ended: true });
       }
     } catch (err) {
       if (CancelledError.is(err) || !LifeboatError.is(err, 'connectionLost') && !LifeboatError.is(err, 'hostUnreachable')) throw err;
