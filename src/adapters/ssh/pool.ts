@@ -439,8 +439,11 @@ function sendSignal(ch: ClientChannel, name: string): void {
 
 function closeChannel(ch: ClientChannel): void {
   try {
-    // OpenSSH delivers the signal to the command (servers that do not support it ignore it); closing
-    // the channel alone would leave a command that does not write running on the node.
+    // Best effort: OpenSSH delivers it to the command's process group, but not in root sessions
+    // (sshd: "session signalling requires privilege separation"), which is how Proxmox nodes are
+    // reached. Closing the channel then closes the command's pipes, which ends a command at its
+    // next write; a silent one keeps running. Long operations are Proxmox tasks that the core
+    // stops explicitly.
     sendSignal(ch, 'TERM');
   } catch {
     /* the channel may already be closing */
