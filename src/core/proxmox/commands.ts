@@ -42,6 +42,8 @@ export const guest = {
   stop: (type: GuestType, vmid: number): CommandSpec => ({ program: tool(type), args: ['stop', String(parseVmid(vmid))] }),
   shutdown: (type: GuestType, vmid: number, timeoutSeconds: number): CommandSpec =>
     ({ program: tool(type), args: ['shutdown', String(parseVmid(vmid)), '--timeout', String(Math.round(timeoutSeconds))] }),
+  setProtection: (type: GuestType, vmid: number, on: boolean): CommandSpec =>
+    ({ program: tool(type), args: ['set', String(parseVmid(vmid)), '--protection', on ? '1' : '0'] }),
   setLinkDown: (type: GuestType, vmid: number, net0: string): CommandSpec =>
     ({ program: tool(type), args: ['set', String(parseVmid(vmid)), '--net0', withLinkDown(net0)] }),
 };

@@ -81,6 +81,8 @@ export interface GuestRestoreFacts {
   readonly addressHint: string | undefined;
   /** With a new VMID: leave the copy's network link down. */
   readonly linkDown: boolean;
+  /** The guest being overwritten has `protection: 1`, which Proxmox honours by refusing the restore. */
+  readonly protectedGuest: boolean;
 }
 
 export async function planGuestRestore(request: GuestRestoreRequest, deps: GuestRestoreDeps): Promise<{ plan: Plan; facts: GuestRestoreFacts }> {
@@ -177,6 +179,13 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
     throw new LifeboatError('storageFull', `no backup storage on ${node} has room for a safety backup of ${vmid} (about ${gib(safetyEstimate(existing, backupsOf(inv, vmid)))} needed)`, { node, vmid });
   }
 
+  // Proxmox refuses to overwrite a protected guest; the plan must lift and restore the protection.
+  let protectedGuest = false;
+  if (inPlace && existing) {
+    const current = await runJson(shell, pvesh.guestConfig(node, type, vmid), GuestConfigSchema, undefined);
+    protectedGuest = current.protection === '1';
+  }
+
   const declared = deps.declared.find((d) => (d.vmid ?? -1) === vmid) ?? deps.declared.find((d) => existing?.name !== undefined && d.name === existing.name && (d.kind === 'vm') === (type === 'qemu'));
   const facts: GuestRestoreFacts = {
     vmid, targetId, inPlace, node, type, backup, archivePath, existing: targetExisting, targetStorage, neededBytes, safetyStorage, declared,
@@ -184,6 +193,7 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
     warnings: planWarnings,
     addressHint: staticAddress(config) ?? declared?.ip,
     linkDown: !inPlace && request.linkDown === true,
+    protectedGuest,
   };
   return { plan: buildPlan(facts, deps, timing), facts };
 }
@@ -269,6 +279,23 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
     });
   }
 
+  if (f.protectedGuest) {
+    const lift = guestCmd.setProtection(f.type, f.vmid, false);
+    steps.push({
+      id: 'lift-protection',
+      title: msg('Lift the protection of {0} {1} (Proxmox refuses to overwrite a protected guest)', label, f.vmid),
+      destructive: true,
+      cancel: 'between-steps',
+      commands: [commandLine(lift)],
+      effect: msg('Set it again with: {0}', commandLine(guestCmd.setProtection(f.type, f.vmid, true))),
+      async run(ctx) {
+        await mustRun(shell, lift, f.node, ctx.signal);
+        ctx.facts.set('protectionLifted', 'true');
+        return msg('Protection lifted');
+      },
+    });
+  }
+
   const restore = restoreCommand(f.type, f.backup.volid, f.targetId, { storage: f.targetStorage, force: f.inPlace && f.existing !== undefined, unique: !f.inPlace });
   steps.push({
     id: 'restore',
@@ -302,6 +329,21 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
     },
   });
 
+  if (f.protectedGuest) {
+    const protect = guestCmd.setProtection(f.type, f.vmid, true);
+    steps.push({
+      id: 'protect-again',
+      title: msg('Protect {0} {1} again', label, f.vmid),
+      destructive: false,
+      cancel: 'between-steps',
+      commands: [commandLine(protect)],
+      async run(ctx) {
+        await mustRun(shell, protect, f.node, ctx.signal);
+        ctx.facts.set('protectionLifted', 'false');
+        return msg('Protection set again');
+      },
+    });
+  }
   if (f.linkDown) steps.push(linkDownStep(f, shell));
 
   const start = guestCmd.start(f.type, f.targetId);
@@ -331,6 +373,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
     ? [msg('The current disks and configuration of {0} {1}{2} are overwritten', label, f.vmid, f.existing.name ? ` (${f.existing.name})` : '')]
     : [];
   const warnings: Message[] = [...f.warnings];
+  if (f.protectedGuest) warnings.push(msg('{0} {1} is protected: the plan lifts the protection to overwrite it and sets it again afterwards', label, f.vmid));
   if (running && f.inPlace) warnings.push(msg('{0} {1} is running: it will be stopped (services down until the restore ends)', label, f.vmid));
   if (!f.inPlace && !f.linkDown && f.addressHint) warnings.push(msg('The copy keeps the address {0} of the original: start it with the network link down to avoid a clash', f.addressHint));
   const env = f.declared?.environment;
@@ -528,6 +571,9 @@ export function restoreAftermath(f: GuestRestoreFacts, facts: ReadonlyMap<string
       back = `${f.type === 'qemu' ? 'qmrestore' : 'pct restore'} ${safety}`;
     }
     out.push(msg('The guest as it was before is saved in {0}; to return to it: {1}', safety, back));
+  }
+  if (facts.get('protectionLifted') === 'true') {
+    out.push(msg('The protection of {0} {1} was lifted and not set again: {2}', label, f.vmid, commandLine(guestCmd.setProtection(f.type, f.vmid, true))));
   }
   if (facts.get('restartedAfterFailure') === 'true') {
     out.push(msg('{0} {1} was started again as it was; nothing was overwritten.', label, f.vmid));
