@@ -27,6 +27,32 @@ export function pveshGet(apiPath: string, ...args: string[]): string {
   return ['pvesh', 'get', apiPath, ...args, '--output-format', 'json'].join(' ');
 }
 
+/** `pvesh get /nodes/<node>/tasks [--source …] [--vmid …] [--typefilter …] --output-format json`. */
+export function tasksCommand(node: string): RegExp {
+  return new RegExp(`^pvesh get /nodes/${node}/tasks( --[a-z]+ \\S+)* --output-format json$`);
+}
+
+/**
+ * Answers a task-list read from `rows`, honouring `--vmid`, `--typefilter` and `--source active`.
+ * With `realSource`, it lists running tasks (no `endtime`) only for `--source all|active`, as real PVE
+ * does (default `archive` = finished tasks); without it, running tasks are always listed, as the lab
+ * simulator does.
+ */
+export function taskListAnswer(rows: () => readonly Record<string, unknown>[], opts: { realSource?: boolean } = {}): Answer {
+  return (command) => {
+    const arg = (name: string) => new RegExp(`--${name} (\\S+)`).exec(command)?.[1];
+    const source = arg('source') ?? 'archive';
+    const vmid = arg('vmid');
+    const type = arg('typefilter');
+    return json(rows().filter((t) => {
+      const running = t.endtime === undefined;
+      if (source === 'active' && !running) return false;
+      if (opts.realSource && source === 'archive' && running) return false;
+      return (vmid === undefined || t.id === vmid) && (type === undefined || t.type === type);
+    }));
+  };
+}
+
 const raw = (text: string): Answer => ({ code: 0, stdout: text, stderr: '' });
 
 /** A node answering /cluster/resources, its storages, their backup listings and the backup jobs. */

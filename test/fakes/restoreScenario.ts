@@ -14,7 +14,7 @@ import type { Inventory } from '../../src/core/inventory/model';
 import type { DeclaredGuest } from '../../src/core/model/environment';
 import type { GuestRestoreDeps } from '../../src/core/restore/guestRestore';
 import { FakeNodeShell, FakeProbe, RecordingLogSink, instantSleep, json, type Answer } from './fakeNodeShell';
-import { NODES, fixture, fixtureJson, homelab, pveshGet } from './pveHomelab';
+import { NODES, fixture, fixtureJson, homelab, pveshGet, taskListAnswer, tasksCommand } from './pveHomelab';
 
 export const RESTORE_UPID = 'UPID:alpha:000668A1:00989299:6B01D068:qmrestore:121:root@pam:';
 export const CT_RESTORE_UPID = 'UPID:alpha:000668A2:0098929A:6B01D068:vzrestore:131:root@pam:';
@@ -80,13 +80,13 @@ export async function restoreScenario(options: ScenarioOptions = {}): Promise<Sc
   const finished = fixtureJson<Record<string, unknown>[]>('tasks-alpha.json');
   let launched: { type: string; vmid: string; upid: string } | undefined;
   let polls = 0;
-  alpha.on(pveshGet('/nodes/alpha/tasks'), () => {
+  alpha.on(tasksCommand('alpha'), taskListAnswer(() => {
     // The restore's task shows up on the second look after the launch (the worker needs a moment).
     if (launched && ++polls >= 2) {
-      return json([{ id: launched.vmid, node: 'alpha', pid: 420001, pstart: 9999001, starttime: LAUNCH_EPOCH, type: launched.type, upid: launched.upid, user: 'root@pam' }, ...finished]);
+      return [{ id: launched.vmid, node: 'alpha', pid: 420001, pstart: 9999001, starttime: LAUNCH_EPOCH, type: launched.type, upid: launched.upid, user: 'root@pam' }, ...finished];
     }
-    return json(finished);
-  });
+    return finished;
+  }));
   alpha.on(/^pvesm path /, pvesmPath);
   alpha.on(/^pvesh get \/nodes\/alpha\/vzdump\/extractconfig --volume \S*(qemu-121|vm\/121)/, json(fixture('extractconfig-qemu-121.conf')));
   alpha.on(/^pvesh get \/nodes\/alpha\/vzdump\/extractconfig --volume \S*(lxc-131|ct\/131)/, json(fixture('extractconfig-lxc-131.conf')));

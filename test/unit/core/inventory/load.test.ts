@@ -122,12 +122,9 @@ describe('inventory/loadInventory against fake nodes', () => {
     assert.ok(!inv.backups.some((b) => b.volid.includes('something')));
   });
 
-  // BUG: loadInventory de-duplicates backups by volid across nodes (`if (!backups.has(b.volid))`), but a
-  // volid on a NON-shared storage names a different file on each node: `local:backup/X` on alpha and on
-  // beta are two archives (e.g. the operator copied beta's dump to alpha to restore there). The second
-  // node's copy disappears from the inventory, and planGuestRestore on that node then says `noBackup`
-  // because the surviving entry is attributed to the other node. Only shared storages should collapse.
-  it.skip('keeps the same file name on two nodes\' local storages as two backups', async () => {
+  // Was a bug (fixed): backups were de-duplicated by volid across nodes, so `local:backup/X` on alpha and on
+  // beta (e.g. a dump copied from beta to alpha) became one, attributed to whichever node answered first.
+  it('keeps the same file name on two nodes\' local storages as two backups', async () => {
     const { pool, alpha } = homelab();
     alpha.on(pveshGet('/nodes/alpha/storage/local/content', '--content', 'backup'), json([
       ...fixtureJson<unknown[]>('content-local-alpha.json'),
@@ -138,15 +135,17 @@ describe('inventory/loadInventory against fake nodes', () => {
     assert.deepEqual(copies.map((b) => b.node).sort(), ['alpha', 'beta']);
   });
 
-  // BUG: one backup storage whose listing fails (a stale NFS mount, a PBS server that is down but still
-  // `active` on the node) makes loadNode's Promise.all reject, and the whole node is reported "not read":
-  // its guests and the backups of its other storages vanish from the explorer — during an outage, which
-  // is exactly when a storage is likely to be down. Expected: the node loads, that storage is reported.
-  it.skip('a backup storage that cannot be listed does not hide the node\'s guests and other backups', async () => {
+  // Was a bug (fixed): one backup storage whose listing failed made the whole node "not read".
+  it('a backup storage that cannot be listed does not hide the node\'s guests and other backups', async () => {
     const { pool, alpha } = homelab();
     alpha.on(pveshGet('/nodes/alpha/storage/pbs/content', '--content', 'backup'), fail("pbs: error fetching datastores - 500 Can't connect to 10.20.0.60:8007 (Connection refused)"));
     const inv = await loadInventory({ nodes: NODES, pool, log: new RecordingLogSink() });
     assert.equal(inv.nodes.find((n) => n.node === 'alpha')?.reachable, true);
     assert.ok(inv.backups.some((b) => b.volid === 'local:backup/vzdump-lxc-131-2026_10_01-18_42_10.tar.gz'), 'alpha\'s local backups still listed');
+    assert.equal(inv.guests.length, 5);
+    const alphaInv = inv.nodes.find((n) => n.node === 'alpha');
+    assert.deepEqual(alphaInv?.unreadableStorages.map((u) => u.storage), ['pbs']);
+    assert.match(alphaInv?.unreadableStorages[0]?.message ?? '', /Connection refused/);
+    assert.ok(!inv.backups.some((b) => b.storage === 'pbs'));
   });
 });

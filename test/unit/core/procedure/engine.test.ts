@@ -136,4 +136,25 @@ describe('procedure/runPlan', () => {
     assert.deepEqual(progress, ['restore 1/1 Step restore', 'restore 1/1 50% 0.5']);
     assert.deepEqual(outcomes, ['restore:done']);
   });
+
+  it('an exclusive plan whose key is held changes nothing: failed, first step refused, the rest not run', async () => {
+    const held = new Set<number | string>([121]);
+    let ran = false;
+    const report = await runPlan({ ...plan([step('stop', async () => { ran = true; }, { destructive: true }), step('restore', async () => { ran = true; })]), exclusive: { held, key: 121 } }, { signal: new AbortController().signal, log: new RecordingLogSink() });
+    assert.equal(ran, false);
+    assert.equal(report.status, 'failed');
+    assert.equal(report.changed, false);
+    assert.deepEqual(report.steps.map((x) => [x.status, x.error?.reason]), [['failed', 'restoreInProgress'], ['not-run', undefined]]);
+    assert.deepEqual(report.aftermath.map(english), ['Nothing was changed.']);
+    assert.deepEqual([...held], [121], 'the other run\'s key is left alone');
+  });
+
+  it('an exclusive plan holds its key for the whole run and releases it at the end, even on failure', async () => {
+    const held = new Set<number | string>();
+    const seen: boolean[] = [];
+    const report = await runPlan({ ...plan([step('a', async () => { seen.push(held.has(121)); }), step('b', async () => { seen.push(held.has(121)); throw new Error('boom'); })]), exclusive: { held, key: 121 } }, { signal: new AbortController().signal, log: new RecordingLogSink() });
+    assert.deepEqual(seen, [true, true]);
+    assert.equal(report.status, 'failed');
+    assert.equal(held.size, 0);
+  });
 });

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { LifeboatError } from '../../../../src/core/errors';
 import { english } from '../../../../src/core/procedure/message';
 import { planGuestRestore } from '../../../../src/core/restore/guestRestore';
-import { fixtureJson, json, pveshGet } from '../../../fakes/pveHomelab';
+import { fail } from '../../../fakes/fakeNodeShell';
+import { fixtureJson, json, taskListAnswer, tasksCommand } from '../../../fakes/pveHomelab';
 import { isReadOnly, restoreScenario } from '../../../fakes/restoreScenario';
 
 const NEWEST_121 = 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst';
@@ -37,7 +38,7 @@ describe('restore/planGuestRestore', () => {
       assert.deepEqual(cmd('check-archive'), ['test -s /mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst && zstd -q -t /mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst']);
       assert.equal(cmd('stop')[0], 'qm shutdown 121 --timeout 60');
       assert.deepEqual(cmd('safety-point'), ["vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore'"]);
-      assert.match(cmd('restore')[0] ?? '', new RegExp(`^setsid nohup qmrestore ${NEWEST_121} 121 --storage local-lvm --force 1 > /tmp/lifeboat-restore-121-[a-z0-9]+\\.log 2>&1 < /dev/null & echo \\$!$`));
+      assert.match(cmd('restore')[0] ?? '', new RegExp(`^setsid nohup qmrestore ${NEWEST_121} 121 --force 1 > /tmp/lifeboat-restore-121-[a-z0-9]+\\.log 2>&1 < /dev/null & echo \\$!$`));
       assert.ok(!(cmd('restore')[0] ?? '').includes('--unique'));
       assert.deepEqual(cmd('start'), ['qm start 121']);
       const all = plan.steps.flatMap((x) => x.commands).join('\n');
@@ -69,7 +70,7 @@ describe('restore/planGuestRestore', () => {
       assert.equal(facts.inPlace, false);
       assert.equal(facts.safetyStorage, undefined);
       const all = plan.steps.flatMap((x) => x.commands).join('\n');
-      assert.match(all, new RegExp(`qmrestore ${NEWEST_121} 921 --storage local-lvm --unique 1 >`));
+      assert.match(all, new RegExp(`qmrestore ${NEWEST_121} 921 --unique 1 >`));
       assert.ok(!all.includes('--force'));
       assert.ok(!/\b121\b/.test(all.replace(/vzdump-qemu-121-/g, '')), `the commands mention 121 only as the backup's name:\n${all}`);
       assert.deepEqual(plan.destroys, []);
@@ -155,7 +156,7 @@ describe('restore/planGuestRestore', () => {
 
     it('a restore task running for that VMID on the node → restoreInProgress', async () => {
       const s = await restoreScenario();
-      s.alpha.on(pveshGet('/nodes/alpha/tasks'), json([
+      s.alpha.on(tasksCommand('alpha'), json([
         { id: '121', node: 'alpha', pid: 1, pstart: 2, starttime: 1795280000, type: 'qmrestore', upid: 'UPID:alpha:00000001:00000002:6B01CC80:qmrestore:121:root@pam:', user: 'root@pam' },
         ...fixtureJson<unknown[]>('tasks-alpha.json'),
       ]));
@@ -164,7 +165,7 @@ describe('restore/planGuestRestore', () => {
 
     it('a finished restore task for that VMID does not block', async () => {
       const s = await restoreScenario();
-      s.alpha.on(pveshGet('/nodes/alpha/tasks'), json([
+      s.alpha.on(tasksCommand('alpha'), json([
         { endtime: 1795280100, id: '121', node: 'alpha', pid: 1, pstart: 2, starttime: 1795280000, status: 'OK', type: 'qmrestore', upid: 'UPID:alpha:00000001:00000002:6B01CC80:qmrestore:121:root@pam:', user: 'root@pam' },
       ]));
       await planGuestRestore({ vmid: 121 }, s.deps);
@@ -216,43 +217,44 @@ describe('restore/planGuestRestore', () => {
     });
   });
 
-  describe('known bugs (skipped until fixed)', () => {
-    // BUG: refuseConcurrentRestore runs `pvesh get /nodes/<node>/tasks` without `--source all`/`active`; a
-    // real node then lists finished tasks only (API default `source=archive`), so a qmrestore running for
-    // this VMID (from the web UI, another window, a CLI run) is not seen and a second restore is planned.
-    // This fake answers like real PVE: running tasks only with --source all|active.
-    it.skip('sees a running restore on a node that lists running tasks only with --source', async () => {
+  describe('found by these tests, fixed since', () => {
+    // Was a bug: `pvesh get /nodes/<node>/tasks` lists finished tasks only on a real node (API default
+    // `source=archive`), so a running restore was invisible. This fake answers like real PVE.
+    it('sees a running restore on a node that lists running tasks only with --source all|active', async () => {
       const s = await restoreScenario();
       const running = { id: '121', node: 'alpha', pid: 1, pstart: 2, starttime: 1795280000, type: 'qmrestore', upid: 'UPID:alpha:00000001:00000002:6B01CC80:qmrestore:121:root@pam:', user: 'root@pam' };
-      s.alpha.on(/^pvesh get \/nodes\/alpha\/tasks( --\S+ \S+)* --output-format json$/, (cmd) => json(/--source (all|active)/.test(cmd) ? [running] : fixtureJson('tasks-alpha.json')));
+      s.alpha.on(tasksCommand('alpha'), taskListAnswer(() => [running, ...fixtureJson<Record<string, unknown>[]>('tasks-alpha.json')], { realSource: true }));
       await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), reason('restoreInProgress'));
     });
 
-    // BUG: without --storage, planGuestRestore takes the storage of the FIRST disk in the archive's config
-    // and passes `--storage <it>` to qmrestore, which sends EVERY disk there. A VM with scsi0 on local-lvm
-    // and scsi1 on a ZFS pool comes back with both disks on local-lvm (and the space check adds both sizes
-    // against local-lvm only). qmrestore's own default (each disk back to the storage in its #qmdump#map
-    // line) is what the operator expects; --storage only when they ask for it.
-    it.skip('a VM with disks on two storages is restored without forcing them onto one', async () => {
+    // Was a bug: the first disk's storage was passed as --storage, sending every disk of a VM there.
+    it('a VM with disks on two storages goes back disk by disk (no --storage), each storage checked for room', async () => {
       const conf = 'name: gitea\nscsi0: local-lvm:vm-121-disk-0,size=40G\nscsi1: tank:vm-121-disk-1,size=100G\n#qmdump#map:scsi0:drive-scsi0:local-lvm:raw:\n#qmdump#map:scsi1:drive-scsi1:tank:raw:\n\n';
-      const s = await restoreScenario({ alphaStorages: (rows) => [...rows, { active: 1, avail: 900 * GiB, content: 'images,rootdir', enabled: 1, shared: 0, storage: 'tank', total: 1000 * GiB, type: 'zfspool', used: 100 * GiB }] });
+      const tank = { active: 1, avail: 900 * GiB, content: 'images,rootdir', enabled: 1, shared: 0, storage: 'tank', total: 1000 * GiB, type: 'zfspool', used: 100 * GiB };
+      const s = await restoreScenario({ alphaStorages: (rows) => [...rows, tank] });
       s.alpha.on(/extractconfig --volume \S*qemu-121/, json(conf));
-      const { plan } = await planGuestRestore({ vmid: 121 }, s.deps);
+      const { plan } = await planGuestRestore({ vmid: 121, targetId: 921 }, s.deps);
       const restore = plan.steps.find((x) => x.id === 'restore')?.commands[0] ?? '';
-      assert.ok(!restore.includes('--storage local-lvm'), restore);
+      assert.match(restore, new RegExp(`qmrestore ${NEWEST_121} 921 --unique 1 >`));
+      const small = await restoreScenario({ alphaStorages: (rows) => [...rows, { ...tank, avail: 50 * GiB }] });
+      small.alpha.on(/extractconfig --volume \S*qemu-121/, json(conf));
+      await assert.rejects(planGuestRestore({ vmid: 121, targetId: 921 }, small.deps), (err) => reason('storageFull')(err) && /tank on alpha has 50\.0 GiB free; the backup's disks need 100\.0 GiB/.test((err as Error).message));
     });
 
-    // BUG: an in-place restore with --node naming another node than the one the guest lives on is planned
-    // (stop, safety point and qmrestore --force on beta for a VM that lives on alpha). On a real cluster
-    // each command then fails on beta ("Configuration file 'nodes/beta/qemu-server/121.conf' does not
-    // exist", "VM 121 already exists on node 'alpha'"), after the plan was shown and confirmed as correct.
-    // Expected: refused at planning (e.g. vmidInUse naming alpha), as for a used target id.
-    it.skip('refuses an in-place restore on a node where the guest does not live', async () => {
+    // Was a bug: an in-place restore on another node than the guest's was planned.
+    it('refuses an in-place restore on a node where the guest does not live', async () => {
       const s = await restoreScenario();
-      s.beta.on(pveshGet('/nodes/beta/tasks'), json([]));
-      s.beta.on(/^pvesm path /, (c) => ({ stdout: `/mnt/pve/backups/dump/${c.split('/').pop()}\n` }));
-      s.beta.on(/extractconfig/, json('scsi0: local-lvm:vm-121-disk-0,size=40G\n'));
-      await assert.rejects(planGuestRestore({ vmid: 121, node: 'beta' }, s.deps), (err) => LifeboatError.is(err));
+      await assert.rejects(planGuestRestore({ vmid: 121, node: 'beta' }, s.deps), (err) => reason('vmidInUse')(err) && /lives on alpha, not on beta/.test((err as Error).message));
+      assert.deepEqual(s.beta.commands.filter((c) => !isReadOnly(c)), []);
+    });
+
+    // Was a bug: a failed extractconfig was swallowed and the space check silently skipped.
+    it('an archive whose config cannot be read: the plan warns that the room was not checked', async () => {
+      const s = await restoreScenario({ declared: [] });
+      s.alpha.on(/extractconfig --volume \S*qemu-121/, fail("unable to find configuration data 'qemu-server.conf'", 255));
+      const { plan } = await planGuestRestore({ vmid: 121, targetId: 921 }, s.deps);
+      assert.equal(plan.warnings.length, 1);
+      assert.match(english(plan.warnings[0]!), /could not be read .*unable to find configuration data.*room on the target storage was not checked/);
     });
   });
 });

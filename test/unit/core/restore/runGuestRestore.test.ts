@@ -4,7 +4,7 @@ import { runPlan } from '../../../../src/core/procedure/engine';
 import { english } from '../../../../src/core/procedure/message';
 import { planGuestRestore, restoreAftermath, type GuestRestoreRequest } from '../../../../src/core/restore/guestRestore';
 import { fail, json } from '../../../fakes/fakeNodeShell';
-import { fixtureJson, pveshGet } from '../../../fakes/pveHomelab';
+import { fixtureJson, pveshGet, tasksCommand } from '../../../fakes/pveHomelab';
 import { RESTORE_UPID, SAFETY_VOLID, declaredGuest, restoreScenario, type Scenario, type ScenarioOptions } from '../../../fakes/restoreScenario';
 
 const NEWEST_121 = 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst';
@@ -41,7 +41,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.ok(at(/^test -s /) < at(/^qm shutdown 121/), 'integrity check first');
     assert.ok(at(/^qm shutdown 121/) < at(/^vzdump 121 /), 'stopped before the safety point');
     assert.ok(at(/^vzdump 121 /) < at(/qmrestore /), 'safety point before the overwrite');
-    assert.match(cmds[at(/qmrestore /)]!, new RegExp(`^date \\+%s; setsid nohup qmrestore ${NEWEST_121} 121 --storage local-lvm --force 1 > /tmp/lifeboat-restore-121-\\w+\\.log 2>&1 < /dev/null & echo \\$!$`));
+    assert.match(cmds[at(/qmrestore /)]!, new RegExp(`^date \\+%s; setsid nohup qmrestore ${NEWEST_121} 121 --force 1 > /tmp/lifeboat-restore-121-\\w+\\.log 2>&1 < /dev/null & echo \\$!$`));
     assert.ok(at(/\/tasks\/UPID:.*\/log --start 0 /) > at(/qmrestore /), 'the task log is followed from the start');
     assert.ok(cmds.some((c) => c.includes('/log --start 9 ')), 'then resumed where it stopped');
     assert.ok(at(/^qm start 121$/) > at(/\/status /));
@@ -105,18 +105,15 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     const err = report.steps.find((x) => x.id === 'restore')?.error;
     assert.equal(err?.reason, 'taskFailed');
     assert.match(err?.message ?? '', /^unable to restore VM 121 - command .* failed: exit code 133$/);
-    const aftermath = report.aftermath.map(english);
-    assert.ok(aftermath.includes(`The guest as it was before is saved in ${SAFETY_VOLID}; to return to it: qmrestore ${SAFETY_VOLID} 121 --storage local-lvm --force 1`), aftermath.join('\n'));
+    assert.deepEqual(report.aftermath.map(english), [
+      `The restore task ${RESTORE_UPID} ended with an error on alpha: ${err?.message}. Proxmox leaves a half-restored guest as it is: do not start it.`,
+      `The guest as it was before is saved in ${SAFETY_VOLID}; to return to it: qmrestore ${SAFETY_VOLID} 121 --force 1`,
+    ]);
     assert.ok(!s.runCommands().some((c) => /^qm start 121$/.test(c)), 'a half-restored guest is not started');
   });
 
-  // BUG: when the restore task has ENDED in error (followTask saw status "stopped" with an error exitstatus),
-  // restoreAftermath still says "The restore task <UPID> may still be running on alpha: it cannot be stopped
-  // halfway safely", because it only checks facts 'restoreTask' set and 'restored' not set. The operator is
-  // told a finished task may be running. Expected: that sentence only when the task's end was not seen
-  // (cancelled, or the connection could not be re-established); the step should record e.g. fact
-  // 'restoreTaskEnded'.
-  it.skip('after TASK ERROR, the aftermath does not claim the task may still be running', async () => {
+  // Was a bug (fixed): after TASK ERROR the aftermath said the task "may still be running".
+  it('after TASK ERROR, the aftermath does not claim the task may still be running', async () => {
     const s = await scenario();
     s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json(fixtureJson('task-status-error.json')));
     s.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json(fixtureJson('task-log-error.json')));
@@ -127,7 +124,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
   it('a pre-check error of qmrestore (no task created) → taskFailed with its message, nothing started', async () => {
     const s = await scenario();
     s.alpha.on(/^kill -0 420001 /, { stdout: 'gone\n' });
-    s.alpha.on(pveshGet('/nodes/alpha/tasks'), json(fixtureJson('tasks-alpha.json')));
+    s.alpha.on(tasksCommand('alpha'), json(fixtureJson('tasks-alpha.json')));
     s.alpha.on(/^cat \/tmp\/lifeboat-restore-121-\w+\.log$/, { stdout: 'unable to restore VM 121 - VM is locked (backup)\n' });
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'failed');
@@ -193,6 +190,47 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.deepEqual(s.runCommands().filter((c) => !/^test -s /.test(c)), []);
   });
 
+  it('cancelled while following the restore → cancelled; the report says the task may still run and where the safety point is', async () => {
+    const s = await scenario();
+    const ac = new AbortController();
+    s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, () => { ac.abort(); return json(fixtureJson('task-status-running.json')); });
+    const { report } = await run({ vmid: 121 }, s, ac.signal);
+    assert.equal(report.status, 'cancelled');
+    assert.deepEqual(report.steps.map((x) => x.status), ['done', 'done', 'done', 'cancelled', 'not-run', 'not-run']);
+    assert.equal(report.changed, true);
+    assert.deepEqual(report.aftermath.map(english), [
+      `The restore task ${RESTORE_UPID} may still be running on alpha: it cannot be stopped halfway safely. Follow it with: pvesh get /nodes/alpha/tasks/${RESTORE_UPID}/status`,
+      `The guest as it was before is saved in ${SAFETY_VOLID}; to return to it: qmrestore ${SAFETY_VOLID} 121 --force 1`,
+    ]);
+    assert.deepEqual(s.deps.activeRestores, new Set(), 'the in-process lock is released on cancel');
+  });
+
+  // Was a bug (fixed): two plans for the same VMID made before either ran both passed planning, and the
+  // second run stopped the guest again and launched a second qmrestore --force over the first.
+  it('a second run for the same VMID while the first runs is refused before changing anything', async () => {
+    const s = await scenario();
+    const first = await planGuestRestore({ vmid: 121 }, s.deps);
+    const second = await planGuestRestore({ vmid: 121 }, s.deps);
+    let secondReport: Awaited<ReturnType<typeof runPlan>> | undefined;
+    let sentBySecond: string[] = [];
+    s.alpha.on(/^kill -0 420001 /, async () => {
+      if (!secondReport) {
+        const before = s.alpha.commands.length;
+        secondReport = await runPlan(second.plan, { signal: new AbortController().signal, log: s.log, aftermath: (f) => restoreAftermath(second.facts, f) });
+        sentBySecond = s.alpha.commands.slice(before);
+      }
+      return { stdout: 'alive\n' };
+    });
+    const firstReport = await runPlan(first.plan, { signal: new AbortController().signal, log: s.log, aftermath: (f) => restoreAftermath(first.facts, f) });
+    assert.equal(firstReport.status, 'succeeded');
+    assert.equal(secondReport?.status, 'failed');
+    assert.equal(secondReport?.changed, false);
+    assert.equal(secondReport?.steps[0]?.error?.reason, 'restoreInProgress');
+    assert.deepEqual(secondReport?.aftermath.map(english), ['Nothing was changed.']);
+    assert.deepEqual(sentBySecond, []);
+    assert.equal(s.runCommands().filter((c) => / qmrestore /.test(c)).length, 1);
+  });
+
   describe('reachability', () => {
     it('uses the guest agent\'s address first (skipping lo and docker0)', async () => {
       const s = await scenario();
@@ -240,7 +278,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
       const { report } = await run({ vmid: 121, targetId: 921 }, s);
       assert.equal(report.status, 'succeeded', JSON.stringify(report.steps.map((x) => [x.id, x.status, x.error?.message])));
       const cmds = s.runCommands();
-      assert.ok(cmds.some((c) => new RegExp(`setsid nohup qmrestore ${NEWEST_121} 921 --storage local-lvm --unique 1 >`).test(c)));
+      assert.ok(cmds.some((c) => new RegExp(`setsid nohup qmrestore ${NEWEST_121} 921 --unique 1 >`).test(c)));
       assert.deepEqual(cmds.filter((c) => /^(qm (shutdown|stop|start) 121|vzdump)/.test(c)), []);
       assert.ok(cmds.includes('qm start 921'));
       assert.equal(report.facts.safetyPoint, undefined);
@@ -258,13 +296,9 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     });
   });
 
-  // BUG: when the backup storage with the most free space is a PBS storage, the safety point goes to PBS.
-  // vzdump then prints "creating Proxmox Backup Server archive 'vm/121/<time>Z'" and the safety-point step
-  // records that relative name as the volid ("vm/121/2026-11-21T17:10:00Z", not "pbs:backup/vm/121/...").
-  // If the restore then fails, restoreAftermath calls restoreCommand(checkVolid("vm/121/...")), which throws
-  // invalidValue — runPlan rejects instead of returning a report, and the operator never learns where the
-  // safety point is. Expected: the volid "pbs:backup/vm/121/2026-11-21T17:10:00Z" and a report.
-  it.skip('a safety point on PBS is recorded as a full PBS volid, and a failed restore still yields a report', async () => {
+  // Was a bug (fixed): a PBS safety point was recorded as "vm/121/<time>Z", and the aftermath then threw
+  // invalidValue out of runPlan, so a failed restore produced no report at all.
+  it('a safety point on PBS is recorded as a full PBS volid, and a failed restore still yields a report', async () => {
     const s = await scenario({ alphaStorages: (rows) => rows.map((r) => (r.storage === 'pbs' ? { ...r, avail: 5 * 1024 ** 4 } : r)) });
     s.alpha.on(/^vzdump 121 --storage pbs /, { code: 0, stdout: "INFO: Starting Backup of VM 121 (qemu)\nINFO: creating Proxmox Backup Server archive 'vm/121/2026-11-21T17:10:00Z'\nINFO: Backup job finished successfully\n" });
     s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json(fixtureJson('task-status-error.json')));

@@ -3,7 +3,7 @@ import { CancelledError, LifeboatError } from '../../../../src/core/errors';
 import { restoreCommand } from '../../../../src/core/proxmox/commands';
 import { followTask, launchTask, type TaskTiming } from '../../../../src/core/restore/tasks';
 import { FakeNodeShell, RecordingLogSink, connectionLost, instantSleep, json } from '../../../fakes/fakeNodeShell';
-import { fixtureJson, pveshGet } from '../../../fakes/pveHomelab';
+import { fixtureJson, taskListAnswer, tasksCommand } from '../../../fakes/pveHomelab';
 
 const UPID = 'UPID:alpha:000668A1:00989299:6B01D068:qmrestore:121:root@pam:';
 const SINCE = 1795281000;
@@ -24,7 +24,7 @@ describe('restore/tasks', () => {
     it('starts the command detached and returns the task it created, ignoring older tasks of the same guest', async () => {
       const shell = new FakeNodeShell('alpha')
         .on(/^date \+%s; setsid nohup qmrestore /, { stdout: `${SINCE}\n420001\n` })
-        .on(pveshGet('/nodes/alpha/tasks'),
+        .on(tasksCommand('alpha'),
           json([task({ starttime: SINCE - 3600, upid: 'UPID:alpha:00000001:00000002:6B01C258:qmrestore:121:root@pam:', status: 'OK', endtime: SINCE - 3500 })]),
           json([task(), task({ starttime: SINCE - 3600, upid: 'UPID:alpha:00000001:00000002:6B01C258:qmrestore:121:root@pam:', status: 'OK', endtime: SINCE - 3500 })]))
         .on(/^kill -0 420001 /, { stdout: 'alive\n' });
@@ -36,7 +36,7 @@ describe('restore/tasks', () => {
     it('a command that exits without creating a task → taskFailed with what it printed', async () => {
       const shell = new FakeNodeShell('alpha')
         .on(/^date \+%s; /, { stdout: `${SINCE}\n420001\n` })
-        .on(pveshGet('/nodes/alpha/tasks'), json([]))
+        .on(tasksCommand('alpha'), json([]))
         .on(/^kill -0 420001 /, { stdout: 'gone\n' })
         .on("cat /tmp/lifeboat-x.log", { stdout: "unable to restore VM 121 - VM 121 already exists on node 'alpha'\n" });
       await assert.rejects(launchTask(shell, spec, launchOpts()), (err) => LifeboatError.is(err, 'taskFailed') && err.message === "unable to restore VM 121 - VM 121 already exists on node 'alpha'");
@@ -45,7 +45,7 @@ describe('restore/tasks', () => {
     it('a task that never appears while the process runs → taskFailed after the appear timeout', async () => {
       const shell = new FakeNodeShell('alpha')
         .on(/^date \+%s; /, { stdout: `${SINCE}\n420001\n` })
-        .on(pveshGet('/nodes/alpha/tasks'), json([]))
+        .on(tasksCommand('alpha'), json([]))
         .on(/^kill -0 420001 /, { stdout: 'alive\n' });
       await assert.rejects(launchTask(shell, spec, { ...launchOpts(), timing: { ...timing, appearTimeoutMs: 0 } }), (err) => LifeboatError.is(err, 'taskFailed') && /no task appeared/.test(err.message));
     });
@@ -55,16 +55,12 @@ describe('restore/tasks', () => {
       await assert.rejects(launchTask(shell, spec, launchOpts()), (err) => LifeboatError.is(err, 'remoteCommandFailed') && /setsid: command not found/.test(err.message));
     });
 
-    // BUG: on a real node `pvesh get /nodes/<node>/tasks` lists FINISHED tasks only (parameter `source`,
-    // default `archive`; "Read task list for one node (finished tasks)" in the PVE API). launchTask and
-    // refuseConcurrentRestore (guestRestore.ts) never pass `--source all`/`active`, so on real Proxmox a
-    // running qmrestore is invisible: launchTask times out after appearTimeoutMs with "no task appeared"
-    // while the restore runs on, and a concurrent restore started elsewhere is not detected. The lab
-    // simulator lists running tasks by default, which hides this. This fake answers like real PVE.
-    it.skip('finds a running task on a node that lists only finished tasks unless asked for --source all', async () => {
+    // Was a bug (fixed): without `--source all` a real node lists finished tasks only, so the running
+    // restore never appeared and launchTask gave up with "no task appeared". This fake answers like real PVE.
+    it('finds a running task on a node that lists only finished tasks unless asked for --source all', async () => {
       const shell = new FakeNodeShell('alpha')
         .on(/^date \+%s; /, { stdout: `${SINCE}\n420001\n` })
-        .on(/^pvesh get \/nodes\/alpha\/tasks( --\S+ \S+)* --output-format json$/, (cmd) => json(/--source (all|active)/.test(cmd) ? [task()] : []))
+        .on(tasksCommand('alpha'), taskListAnswer(() => [task()], { realSource: true }))
         .on(/^kill -0 420001 /, { stdout: 'alive\n' });
       const t = await launchTask(shell, spec, { ...launchOpts(), timing: { ...timing, appearTimeoutMs: 0 } });
       assert.equal(t.upid, UPID);
@@ -127,12 +123,9 @@ describe('restore/tasks', () => {
       await assert.rejects(followTask(shell, UPID, followOpts({ signal: ac.signal })), (err) => CancelledError.is(err));
     });
 
-    // BUG: a task log read that finds no lines is answered with the placeholder [{"n":1,"t":"no content"}] —
-    // the lab simulator does this (lab/pve/tools/pvesh.ts), as PVE's dump_logfile does as far as I know
-    // (not checked against a real node). followTask treats it as line 1: it
-    // streams "no content" to the operator's log and sets next=1, so the next read starts at offset 1 and
-    // the real first line ("restore vma archive: …") is never shown.
-    it.skip('a "no content" placeholder is not shown and does not hide the real first line', async () => {
+    // Was a bug (fixed): an empty log is answered [{"n":1,"t":"no content"}] (the lab simulator does this,
+    // as PVE's dump_logfile does as far as I know); it was streamed as a line and hid the real first line.
+    it('a "no content" placeholder is not shown and does not hide the real first line', async () => {
       const lines: string[] = [];
       const shell = new FakeNodeShell('alpha')
         .on(/\/log --start (\d+) /, (cmd) => json(logOk.slice(Number(/--start (\d+)/.exec(cmd)?.[1]))))
