@@ -63,12 +63,32 @@ check('types', 'npm', ['run', '--silent', 'check-types']);
 check('lint', 'npm', ['run', '--silent', 'lint']);
 check('build', 'npm', ['run', '--silent', 'build']);
 suite('unit', 'npx', ['mocha']);
-if (hasFiles('test/integration', '.test.ts')) suite('integration', 'npx', ['mocha', '--config', '.mocharc.integration.json']);
-if (existsSync('scripts/e2e/runHost.mjs')) suite('host', 'node', ['scripts/e2e/runHost.mjs']);
-if (existsSync('scripts/e2e/runUi.mjs')) {
-  // The UI tests install the packaged extension: package it now so they never test a stale .vsix.
-  check('package', 'npm', ['run', '--silent', 'package'], 'ui');
-  suite('ui', 'node', ['scripts/e2e/runUi.mjs']);
+if (existsSync('scripts/e2e/runWebview.mjs')) suite('webview', 'node', ['scripts/e2e/runWebview.mjs']);
+
+// The simulated homelab serves the integration suite and the lab's host and UI suites; it is started
+// once here (a fresh one: earlier runs may have changed it) and always stopped at the end.
+const needsLab = !only || ['integration', 'host-lab', 'ui-lab'].some((x) => only.has(x));
+let labUp = false;
+if (needsLab) {
+  console.log('\n=== lab up');
+  labUp = run('npm', ['run', '--silent', 'lab', '--', 'up', '--time-scale', '0.02']) === 0;
+  if (!labUp) results.push({ suite: 'lab-up', passed: 0, failed: 1, note: 'the simulated homelab did not start' });
+}
+try {
+  if (labUp && hasFiles('test/integration', '.test.ts')) suite('integration', 'npx', ['mocha', '--config', '.mocharc.integration.json']);
+  if (existsSync('scripts/e2e/runHost.mjs')) suite('host', 'node', ['scripts/e2e/runHost.mjs']);
+  if (labUp && existsSync('scripts/e2e/runHostLab.mjs')) suite('host-lab', 'node', ['scripts/e2e/runHostLab.mjs']);
+  if (existsSync('scripts/e2e/runUi.mjs')) {
+    // The UI tests install the packaged extension: package it now so they never test a stale .vsix.
+    check('package', 'npm', ['run', '--silent', 'package'], 'ui');
+    suite('ui', 'node', ['scripts/e2e/runUi.mjs']);
+  }
+  if (labUp && existsSync('scripts/e2e/runUiLab.mjs')) suite('ui-lab', 'node', ['scripts/e2e/runUiLab.mjs']);
+} finally {
+  if (labUp) {
+    console.log('\n=== lab down');
+    run('npm', ['run', '--silent', 'lab', '--', 'down']);
+  }
 }
 
 const passed = results.reduce((n, r) => n + r.passed, 0);
