@@ -581,6 +581,11 @@ async function cmdApply(dir: string, args: Args, out: (s: string) => void): Prom
       }
       const d = c.desired as DesiredGuest;
       const existing = cluster?.find((g) => g.name === d.name);
+      if (c.action === 'create' && !c.resource && existing) {
+        // Not in the state but on the node (e.g. the state lost it): the provider's create fails.
+        const kind = existing.type === 'qemu' ? 'VM' : 'CT';
+        throw new TfError(`error creating ${existing.type === 'qemu' ? 'VM' : 'container'}`, `with ${c.address},\n\nreceived an HTTP 500 response - Reason: unable to create ${kind} ${existing.vmid} - ${kind} ${existing.vmid} already exists on node '${existing.node}'`);
+      }
       const vmid = c.resource ? Number(attrsOf(c.resource)['vm_id']) : existing?.vmid;
       const spec = guestSpecFor(env, d, vmid);
       if (stateDir) await ensureGuestRunning(stateDir, spec);

@@ -83,6 +83,10 @@ describe('lab: the Terraform stand-in', function () {
     assert.equal(r.code, 2, r.stderr + r.stdout);
     assert.match(r.stdout, /# module\.vms\["nextcloud"\]\.proxmox_virtual_environment_vm\.this will be created/);
     assert.match(r.stdout, /^Plan: 1 to add, 0 to change, 0 to destroy\.$/m);
+    // Applying that plan fails like the provider would: the guest still exists on the node.
+    const apply = tf('prod', ['apply', '-auto-approve', '-input=false', '-no-color']);
+    assert.equal(apply.code, 1);
+    assert.match(apply.stderr, /unable to create VM 122 - VM 122 already exists on node 'alpha'/);
   });
 
   it('plan: 1 with "Failed to load state" when the current version is not JSON', async () => {
