@@ -5,7 +5,7 @@
  * and one ProxyJump hop.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
@@ -296,6 +296,20 @@ describe('ssh adapter: NodeShellPool over ssh2 (in-process server)', function ()
     assert.ok(log.lines.some((l) => l.message.includes(encrypted) && /passphrase/.test(l.message)));
     // The right key after the encrypted one still works.
     assert.equal((await pool({ identityFiles: [encrypted, clientKey] }).shell(node()).exec('ok')).stdout, 'ok');
+  });
+
+  it('authenticates with ssh-agent when a socket is given (no key files)', async () => {
+    const sock = path.join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      await waitFor(() => existsSync(sock));
+      execFileSync('ssh-add', ['-q', clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const r = await pool({ agent: sock, identityFiles: [] }).shell(node()).exec('via agent');
+      assert.equal(r.stdout, 'via agent');
+      await assert.rejects(pool({ agent: '', identityFiles: [] }).shell(node()).exec('x'), (e: unknown) => LifeboatError.is(e, 'authFailed'));
+    } finally {
+      if (agent.pid !== undefined) process.kill(agent.pid, 'SIGTERM');
+    }
   });
 
   it('maps a closed port and a silent server to hostUnreachable', async () => {

@@ -369,7 +369,7 @@ class NodeConnection implements NodeShell {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) return onAbort();
 
-      client.exec(command, (openErr, ch) => {
+      const opened = (openErr: Error | undefined, ch: ClientChannel) => {
         if (openErr) {
           const reason = (openErr as Error & { reason?: unknown }).reason;
           // `reason` is set by ssh2 only for a CHANNEL_OPEN_FAILURE answer (the server said no).
@@ -413,7 +413,13 @@ class NodeConnection implements NodeShell {
         ch.on('error', () => undefined);
         if (stdin !== undefined) ch.end(stdin);
         else ch.end();
-      });
+      };
+      try {
+        client.exec(command, opened);
+      } catch (e) {
+        // ssh2 throws "Not connected" when the socket died before its close event reached us.
+        running.fail(e instanceof Error ? e.message : String(e));
+      }
     });
   }
 }
