@@ -363,7 +363,7 @@ class NodeConnection implements NodeShell {
       running.fail = (reason: string) => {
         stdout += out.end();
         stderr += err.end();
-        finish(() => reject(new ConnectionLostError(reason, { node: this.node, stdoutBytes: stdout.length, stderrBytes: stderr.length }, { stdout, stderr })));
+        finish(() => reject(new ConnectionLostError(reason, { node: this.node, stdoutChars: stdout.length, stderrChars: stderr.length }, { stdout, stderr })));
       };
       this.running.add(running);
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -76,11 +76,15 @@ interface WalkContext {
   readonly env: NodeJS.ProcessEnv;
   readonly out: Collected;
   readonly ignored: Set<string>;
+  /** The candidate (node name or tfvars host) the current section matched: `%h` in HostName. */
+  matched: string;
   depth: number;
 }
 
 function set(ctx: WalkContext, param: string, vals: string[]): void {
   const key = param.toLowerCase();
+  // `%h` in HostName is the name the section matched (`Host pve-*` + `HostName %h.lan`).
+  if (key === 'hostname') vals = vals.map((v) => v.replace(/%(.)/g, (m, c: string) => (c === 'h' ? ctx.matched : c === '%' ? '%' : m)));
   if (REPEATED.has(key)) ctx.out.set(key, [...(ctx.out.get(key) ?? []), ...vals]);
   else if (SINGLE.has(key) && !ctx.out.has(key)) ctx.out.set(key, vals);
   else if (WARN.has(key) && !(vals.length === 1 && vals[0]?.toLowerCase() === 'none')) ctx.ignored.add(param);
@@ -113,7 +117,9 @@ async function walk(lines: readonly Line[], ctx: WalkContext, active: boolean): 
       let matches = false;
       if (active && param === 'host') {
         const patterns = values(line.value);
-        matches = ctx.candidates.some((c) => matchPatternList(patterns, c));
+        const by = ctx.candidates.find((c) => matchPatternList(patterns, c));
+        matches = by !== undefined;
+        if (by !== undefined) ctx.matched = by;
       } else if (active && param === 'match' && 'criteria' in line) {
         matches = matchCriteria(line.criteria, ctx);
       }
@@ -199,7 +205,9 @@ async function collect(candidates: readonly string[], configPath: string, o: Req
   const ignored = new Set<string>();
   const text = await readIfExists(configPath);
   if (text !== undefined) {
-    const ctx: WalkContext = { candidates, localUser: o.localUser, home: o.homeDir, baseDir: path.dirname(configPath), env: o.env, out, ignored, depth: 0 };
+    const ctx: WalkContext = {
+      candidates, localUser: o.localUser, home: o.homeDir, baseDir: path.dirname(configPath), env: o.env, out, ignored, matched: candidates[0] ?? '', depth: 0,
+    };
     await walk(sshConfig.parse(text), ctx, true);
   }
   return { out, ignored: [...ignored] };
@@ -258,8 +266,7 @@ async function resolveOne(address: NodeAddress, o: ReturnType<typeof resolvedOpt
   const { out, ignored } = await collect(candidates, o.configPath, o);
   const first = (key: string) => out.get(key)?.[0];
   const originalHost = address.name;
-  const rawHostName = first('hostname');
-  const host = rawHostName ? rawHostName.replace(/%h/g, address.host).replace(/%%/g, '%') : address.host;
+  const host = first('hostname') ?? address.host;
   const port = address.port ?? parsePort(first('port'), 'Port', address.name) ?? 22;
   const user = address.user ?? first('user') ?? 'root';
   const t: TokenValues = { home: o.homeDir, localUser: o.localUser, host, originalHost, port, user, env: o.env };

@@ -61,6 +61,14 @@ describe('ssh adapter: ssh config resolution', () => {
     assert.equal(other.port, 22);
   });
 
+  it('expands %h in HostName to the name the section matched', async () => {
+    write('Host pve-*\n  HostName %h.lan\nHost 10.9.*\n  HostName %h\n  Port 2\n');
+    assert.equal((await resolve('pve-a', '10.20.0.10')).host, 'pve-a.lan');
+    const byAddress = await resolve('gamma', '10.9.0.1');
+    assert.equal(byAddress.host, '10.9.0.1');
+    assert.equal(byAddress.port, 2);
+  });
+
   it('lets explicit port and user from the node address win over the file', async () => {
     write('Host alpha\n  HostName 127.20.0.10\n  Port 19022\n  User admin\n');
     const s = await resolve('alpha', '10.20.0.10', { port: 22022, user: 'lifeboat' });
