@@ -273,6 +273,24 @@ describe('ssh adapter: NodeShellPool over ssh2 (in-process server)', function ()
     assert.equal((await pool({ hostKeyPrompt: never }).shell(node()).exec('second')).stdout, 'second');
   });
 
+  it('does not count the time the operator spends on the host key question against the connect timeout', async () => {
+    rmSync(knownHosts);
+    const slowYes: HostKeyPrompt = () => new Promise((resolve) => setTimeout(() => resolve(true), 700));
+    const r = await pool({ hostKeyPrompt: slowYes, connectTimeoutMs: 400 }).shell(node()).exec('patient');
+    assert.equal(r.stdout, 'patient');
+  });
+
+  it('returns code null when the command ends by a signal or without an exit status', async () => {
+    server.handler = (command, stream) => {
+      stream.write('partial');
+      if (command === 'killed') stream.exit('KILL', false, 'killed');
+      stream.end();
+    };
+    const shell = pool().shell(node());
+    assert.deepEqual(await shell.exec('killed'), { code: null, stdout: 'partial', stderr: '' });
+    assert.deepEqual(await shell.exec('no status'), { code: null, stdout: 'partial', stderr: '' });
+  });
+
   it('refuses a changed host key without asking, warning with both fingerprints', async () => {
     const other = publicBlob(utils.generateKeyPairSync('ed25519').public);
     writeFileSync(knownHosts, `[127.0.0.1]:${server.port} ssh-ed25519 ${other.toString('base64')}\n`);
