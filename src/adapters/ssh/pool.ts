@@ -202,7 +202,7 @@ class NodeConnection implements NodeShell {
     const settings = await resolveSshSettings(this.address, { ...(options.configPath ? { configPath: options.configPath } : {}), homeDir: this.ctx.home });
     for (const d of settings.ignored) log.warn(`[${this.node}] ssh config: ${d} is not supported by Lifeboat and is ignored`);
     let jump: Client | undefined;
-    let sock: Awaited<ReturnType<typeof forward>> | undefined;
+    let sock: ClientChannel | undefined;
     if (settings.proxyJump) {
       log.debug(`[${this.node}] connecting through ${settings.proxyJump.user}@${settings.proxyJump.host}:${settings.proxyJump.port}`);
       jump = await this.handshakeWith(settings.proxyJump, undefined);
@@ -252,7 +252,7 @@ class NodeConnection implements NodeShell {
     return [path.join(this.ctx.home, '.ssh', 'known_hosts'), path.join(this.ctx.home, '.ssh', 'known_hosts2')];
   }
 
-  private async handshakeWith(settings: SshSettings, sock: Awaited<ReturnType<typeof forward>> | undefined): Promise<Client> {
+  private async handshakeWith(settings: SshSettings, sock: ClientChannel | undefined): Promise<Client> {
     const { options, log } = this.ctx;
     const files = this.knownHostsFiles(settings);
     const known = await loadKnownHosts(files);
