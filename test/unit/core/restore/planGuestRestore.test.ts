@@ -206,6 +206,14 @@ describe('restore/planGuestRestore', () => {
       assert.deepEqual(sent.filter((c) => !isReadOnly(c)), []);
     });
 
+    it('the archive path the node prints is data: quoted as one argument in the integrity check', async () => {
+      const s = await restoreScenario();
+      const path = '/mnt/pve/my backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst;touch pwned';
+      s.alpha.on(/^pvesm path /, { stdout: `${path}\n` });
+      const { plan } = await planGuestRestore({ vmid: 121 }, s.deps);
+      assert.deepEqual(plan.steps[0]?.commands, [`test -s '${path}' && zstd -q -t '${path}'`]);
+    });
+
     it('malformed request values are refused before anything is read', async () => {
       const s = await restoreScenario();
       const before = s.alpha.commands.length;

@@ -231,6 +231,62 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(s.runCommands().filter((c) => / qmrestore /.test(c)).length, 1);
   });
 
+  describe('a protected guest', () => {
+    const protectedConfig = () => json({ ...fixtureJson<Record<string, unknown>>('config-qemu-121.json'), protection: 1 });
+
+    it('the plan lifts the protection just before the overwrite and sets it again right after, and says so', async () => {
+      const s = await scenario();
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/121/config'), protectedConfig());
+      const { plan } = await planGuestRestore({ vmid: 121 }, s.deps);
+      assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'stop', 'safety-point', 'lift-protection', 'restore', 'protect-again', 'start', 'reachability']);
+      assert.deepEqual(plan.steps.find((x) => x.id === 'lift-protection')?.commands, ['qm set 121 --protection 0']);
+      assert.deepEqual(plan.steps.find((x) => x.id === 'protect-again')?.commands, ['qm set 121 --protection 1']);
+      assert.ok(plan.warnings.map(english).includes('VM 121 is protected: the plan lifts the protection to overwrite it and sets it again afterwards'));
+    });
+
+    it('runs in that order; a failed restore leaves a report saying the protection is off and how to set it', async () => {
+      const s = await scenario();
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/121/config'), protectedConfig());
+      s.alpha.on(/^qm set 121 --protection [01]$/, { code: 0 });
+      const ok = await run({ vmid: 121 }, s);
+      assert.equal(ok.report.status, 'succeeded');
+      const cmds = s.runCommands();
+      const at = (re: RegExp) => cmds.findIndex((c) => re.test(c));
+      assert.ok(at(/^vzdump 121 /) < at(/^qm set 121 --protection 0$/), 'the safety point is made while still protected');
+      assert.ok(at(/^qm set 121 --protection 0$/) < at(/ qmrestore /));
+      assert.ok(at(/ qmrestore /) < at(/^qm set 121 --protection 1$/));
+
+      const bad = await scenario();
+      bad.alpha.on(pveshGet('/nodes/alpha/qemu/121/config'), protectedConfig());
+      bad.alpha.on(/^qm set 121 --protection [01]$/, { code: 0 });
+      bad.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json(fixtureJson('task-status-error.json')));
+      bad.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json(fixtureJson('task-log-error.json')));
+      const failed = await run({ vmid: 121 }, bad);
+      assert.equal(failed.report.status, 'failed');
+      assert.ok(!bad.runCommands().includes('qm set 121 --protection 1'));
+      assert.ok(failed.report.aftermath.map(english).includes('The protection of VM 121 was lifted and not set again: qm set 121 --protection 1'), failed.report.aftermath.map(english).join('\n'));
+    });
+
+    it('an unprotected guest gets no protection steps', async () => {
+      const s = await scenario();
+      const { plan } = await planGuestRestore({ vmid: 121 }, s.deps);
+      assert.ok(!plan.steps.some((x) => /protect/.test(x.id)));
+    });
+  });
+
+  // BUG: a restore to a NEW VMID whose task ends in error leaves a half-restored guest 921 on the node
+  // (Proxmox: "VM 921 state is NOT cleaned up"), but restoreAftermath only says "do not start it": it never
+  // names the leftover guest nor the command to remove it (`qm destroy 921`), although the restore step's
+  // own `effect` knows it. Safety rule 7: a failure "clearly says what changed and how to undo it".
+  it.skip('a failed restore to a new VMID says the half-restored copy exists and how to remove it', async () => {
+    const s = await scenario();
+    s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json({ ...fixtureJson<object>('task-status-error.json'), exitstatus: 'unable to restore VM 921 - boom' }));
+    s.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json([]));
+    const { report } = await run({ vmid: 121, targetId: 921 }, s);
+    assert.equal(report.status, 'failed');
+    assert.ok(report.aftermath.map(english).some((m) => m.includes('qm destroy 921')), report.aftermath.map(english).join('\n'));
+  });
+
   describe('reachability', () => {
     it('uses the guest agent\'s address first (skipping lo and docker0)', async () => {
       const s = await scenario();
