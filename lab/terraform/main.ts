@@ -373,6 +373,9 @@ async function cmdInit(dir: string, args: Args, out: (s: string) => void): Promi
 
 function requireInit(dir: string, backend: Backend): void {
   const previous = recordedBackend(dir);
+  if (backend.type === 'local' && previous?.type === 's3') {
+    throw new TfError('Backend initialization required, please see the error message above.', 'Reason: Unsetting the previously set backend "s3"\n\nThe "backend" is the interface that Terraform uses to store state,\nperform operations, etc. If this message is showing up, it means that the\nTerraform configuration you\'re using is using a custom configuration for\nthe Terraform backend.\n\nChanges to backend configurations require reinitialization. This allows\nTerraform to set up the new configuration, copy existing state, etc. Please run\n"terraform init" with either the "-reconfigure" or "-migrate-state" flags to\nuse the current configuration.');
+  }
   if (backend.type === 's3' && (!previous || backendKey(previous) !== backendKey(backend))) {
     throw new TfError(previous ? 'Backend initialization required: please run "terraform init"' : 'Backend initialization required, please see the error message above.', previous
       ? 'Reason: Backend configuration block has changed\n\nThe "backend" is the interface that Terraform uses to store state,\nperform operations, etc. If this message is showing up, it means that the\nTerraform configuration you\'re using is using a custom configuration for\nthe Terraform backend.\n\nChanges to backend configurations require reinitialization. This allows\nTerraform to set up the new configuration, copy existing state, etc. Please run\n"terraform init" with either the "-reconfigure" or "-migrate-state" flags to\nuse the current configuration.'
