@@ -155,10 +155,17 @@ export async function startTask(ctx: Ctx, job: TaskJob): Promise<string> {
   fs.mkdirSync(jobsDir, { recursive: true });
   const jobFile = path.join(jobsDir, `${Date.now()}-${randomBytes(4).toString('hex')}.json`);
   writeFileAtomic(jobFile, JSON.stringify(job));
-  const child = spawn(process.execPath, [ctx.script, '__task-worker', jobFile], { detached: true, stdio: 'ignore', env: process.env });
-  child.unref();
   let exited = false;
-  child.on('exit', () => (exited = true));
+  if (process.env.PVE_SIM_INLINE_WORKER === '1') {
+    // Test-only (runToolInProcess): run the worker body in this process, saving a node start per
+    // task. Same code and files; only the detachment is lost, which the process-level tests cover.
+    const { workerMain } = await import('./worker');
+    void workerMain(jobFile).catch(() => (exited = true));
+  } else {
+    const child = spawn(process.execPath, [ctx.script, '__task-worker', jobFile], { detached: true, stdio: 'ignore', env: process.env });
+    child.unref();
+    child.on('exit', () => (exited = true));
+  }
   const deadline = Date.now() + 20000;
   for (;;) {
     try {

@@ -51,13 +51,14 @@ export async function runTool(stateDir: string, node: string, tool: string, args
 
 /**
  * Runs a tool in this process (much faster than a new node process; same code path as the
- * bundle's entry). Task commands still spawn their detached worker from the bundle.
+ * bundle's entry). Task workers run in this process too (PVE_SIM_INLINE_WORKER); use runTool for
+ * the real detached worker.
  */
 export async function runToolInProcess(stateDir: string, node: string, tool: string, args: readonly string[]): Promise<RunResult> {
   const script = await buildPveBundle();
-  const keys = ['PVE_SIM_STATE', 'PVE_SIM_NODE', 'PVE_SIM_SCRIPT'] as const;
+  const keys = ['PVE_SIM_STATE', 'PVE_SIM_NODE', 'PVE_SIM_SCRIPT', 'PVE_SIM_INLINE_WORKER'] as const;
   const saved = keys.map((k) => process.env[k]);
-  Object.assign(process.env, { PVE_SIM_STATE: stateDir, PVE_SIM_NODE: node, PVE_SIM_SCRIPT: script });
+  Object.assign(process.env, { PVE_SIM_STATE: stateDir, PVE_SIM_NODE: node, PVE_SIM_SCRIPT: script, PVE_SIM_INLINE_WORKER: '1' });
   let stdout = '';
   let stderr = '';
   setOutputSink({ out: (t) => (stdout += t), err: (t) => (stderr += t) });
