@@ -231,6 +231,40 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(s.runCommands().filter((c) => / qmrestore /.test(c)).length, 1);
   });
 
+  it('a guest that no longer exists is recreated from its backup: no stop, no safety point, no --force', async () => {
+    const s = await scenario({ resources: (rows) => rows.filter((r) => r.vmid !== 121) });
+    const { plan, report } = await run({ vmid: 121 }, s);
+    assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'restore', 'start', 'reachability']);
+    assert.deepEqual(plan.destroys, []);
+    assert.equal(report.status, 'succeeded');
+    const launch = s.runCommands().find((c) => / qmrestore /.test(c)) ?? '';
+    assert.match(launch, new RegExp(`setsid nohup qmrestore ${NEWEST_121} 121 > `));
+  });
+
+  it('a guest that does not shut down in time is stopped hard, with a warning in the log', async () => {
+    const s = await scenario();
+    s.alpha.on('qm shutdown 121 --timeout 60', { code: 255, stderr: 'VM quit/powerdown failed - got timeout\n' });
+    s.alpha.on('qm stop 121', { code: 0 });
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'succeeded');
+    const cmds = s.runCommands();
+    assert.ok(cmds.indexOf('qm stop 121') > cmds.indexOf('qm shutdown 121 --timeout 60'));
+    assert.ok(cmds.indexOf('qm stop 121') < cmds.findIndex((c) => c.startsWith('vzdump 121')));
+    assert.equal(s.log.grep(/warn: shutdown of 121 did not complete \(VM quit\/powerdown failed - got timeout\); stopping it/).length, 1);
+  });
+
+  it('a guest that cannot be stopped at all: failed at the stop step, nothing overwritten', async () => {
+    const s = await scenario();
+    s.alpha.on('qm shutdown 121 --timeout 60', { code: 255, stderr: 'VM quit/powerdown failed - got timeout\n' });
+    s.alpha.on('qm stop 121', { code: 255, stderr: "can't lock file '/var/lock/qemu-server/lock-121.conf' - got timeout\n" });
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    assert.equal(report.steps.find((x) => x.id === 'stop')?.status, 'failed');
+    assert.match(report.steps.find((x) => x.id === 'stop')?.error?.message ?? '', /qm stop 121 failed on alpha \(exit 255\): can't lock file/);
+    assert.ok(!s.runCommands().some((c) => c.startsWith('vzdump') || c.includes('qmrestore')));
+    assert.deepEqual(report.aftermath.map(english), ['Nothing was overwritten.']);
+  });
+
   describe('a protected guest', () => {
     const protectedConfig = () => json({ ...fixtureJson<Record<string, unknown>>('config-qemu-121.json'), protection: 1 });
 
