@@ -123,6 +123,20 @@ describe('pve simulator: tasks', function () {
     assert.equal((await runToolInProcess(dir, 'alpha', 'qm', ['status', '170'])).code, 2);
   });
 
+  it('reads the config of a truncated container archive but fails its restore in the task', async () => {
+    const volid = 'backups:backup/vzdump-lxc-131-2026_01_03-02_10_00.tar.zst';
+    await injectFault(dir, { kind: 'corrupt-archive', volid });
+    const conf = await runToolInProcess(dir, 'alpha', 'pvesm', ['extractconfig', volid]);
+    assert.equal(conf.code, 0, conf.stderr);
+    assert.match(conf.stdout, /^hostname: postgres$/m);
+    const r = await runToolInProcess(dir, 'alpha', 'pct', ['restore', '141', volid, '--storage', 'local-lvm']);
+    assert.equal(r.code, 255);
+    assert.match(r.stdout, /^extracting archive '.*vzdump-lxc-131-2026_01_03-02_10_00\.tar\.zst'$/m);
+    assert.match(r.stdout, /^tar: /m);
+    assert.match(r.stderr, /^unable to restore CT 141 - command 'lxc-usernsexec .* tar xpf - --zstd .* failed: exit code 2\n$/);
+    assert.equal((await runToolInProcess(dir, 'alpha', 'pct', ['status', '141'])).code, 2, 'the new CT is removed again');
+  });
+
   it('restores a container with pct restore and starts it', async () => {
     const r = await runToolInProcess(dir, 'alpha', 'pct', ['restore', '140', 'backups:backup/vzdump-lxc-131-2026_01_03-02_10_00.tar.zst', '--storage', 'local-lvm', '--hostname', 'pg-copy', '--start', '1']);
     assert.equal(r.code, 0, r.stderr);

@@ -26,7 +26,7 @@ export function extractConfig(ctx: Ctx, volid: string): string {
     }
   }
   if (/^vzdump-(lxc|openvz)-/.test(vol.filename)) {
-    const r = spawnSync('tar', ['-xpOf', vol.path, './etc/vzdump/pct.conf'], { maxBuffer: 1 << 26 });
+    const r = spawnSync('tar', ['-xpOf', vol.path, './etc/vzdump/pct.conf', '--occurrence'], { maxBuffer: 1 << 26 });
     if (r.status !== 0) throw new ToolError(`unable to extract configuration for backup format 'tar' - ${r.stderr.toString().trim().split('\n')[0] ?? ''}`);
     return r.stdout.toString('utf8');
   }

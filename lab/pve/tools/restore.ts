@@ -287,7 +287,7 @@ export async function restoreWorker(t: TaskContext): Promise<void> {
       }
     } else {
       t.log(`recovering backed-up configuration from '${p.label}'`);
-      const conf = spawnSync('tar', ['-xpOf', p.archivePath, './etc/vzdump/pct.conf'], { maxBuffer: 1 << 26 });
+      const conf = spawnSync('tar', ['-xpOf', p.archivePath, './etc/vzdump/pct.conf', '--occurrence'], { maxBuffer: 1 << 26 });
       if (conf.status !== 0) {
         for (const l of conf.stderr.toString().trim().split('\n')) if (l) t.log(l);
         throw new Error(`unable to restore CT ${p.vmid} - unable to read configuration from archive`);
