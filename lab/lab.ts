@@ -437,7 +437,9 @@ export function labProcesses(p = labPaths()): number[] {
         /* not readable */
       }
       const env = environ.split('\0');
-      const ours = markers.some((m) => cmd.includes(m + '/')) || env.includes(`PVE_SIM_STATE=${p.state}`) || env.includes(`LIFEBOAT_LAB_SUPERVISOR=${p.lab}`);
+      // Only the lab's own programs that name this lab (not, say, an editor opened on .lab/workspace).
+      const labProgram = /^(\/usr\/sbin\/sshd|sshd:|\S*ceph-(mon|osd)|\S*radosgw)\b/.test(cmd) || cmd.includes(path.join(p.repo, 'out', 'lab') + '/');
+      const ours = (labProgram && markers.some((m) => cmd.includes(m + '/'))) || env.includes(`PVE_SIM_STATE=${p.state}`) || env.includes(`LIFEBOAT_LAB_SUPERVISOR=${p.lab}`);
       if (ours && isAlive(pid)) found.add(pid);
     } catch {
       /* exited */
@@ -593,9 +595,21 @@ export interface LabContext {
 }
 
 let exitHookInstalled = false;
+let startedByThisProcess = false;
+
+/** A lab is up (supervisor alive and ready). */
+export function labIsUp(p = labPaths()): boolean {
+  return supervisorAlive(p) !== undefined && existsSync(p.ready);
+}
+
+/** Whether the running lab was started by this process (ensureLab / up in tests). */
+export function labStartedHere(): boolean {
+  return startedByThisProcess;
+}
 
 /** Stops the lab when this process exits (tests that started it). */
 export function stopLabOnExit(p = labPaths()): void {
+  startedByThisProcess = true;
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
@@ -613,6 +627,7 @@ export async function ensureLab(options: Partial<UpOptions> = {}, p = labPaths()
     execFileSync(process.execPath, ['esbuild.mjs'], { cwd: p.repo, stdio: 'pipe' });
     await up({ mode: options.mode ?? 'openssh', timeScale: options.timeScale ?? 0.02, ...(options.scale ? { scale: options.scale } : {}) }, p);
     startedHere = true;
+    startedByThisProcess = true;
     stopLabOnExit(p);
   }
   const info = JSON.parse(readFileSync(p.ready, 'utf8')) as ReadyInfo;

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { down, ensureLab, labPaths, labProcesses, stopLabOnExit, up } from '../../lab/lab';
+import { down, ensureLab, labIsUp, labPaths, labProcesses, labStartedHere, stopLabOnExit, up } from '../../lab/lab';
 import { tcpOpen } from '../../lab/s3/ceph';
 
 function psLines(): string[] {
@@ -12,6 +12,15 @@ function psLines(): string[] {
 
 describe('lab: up and down', function () {
   this.timeout(180000);
+
+  before(function () {
+    // One lab per machine (fixed addresses and ports): never take down a lab someone else is using
+    // (a developer's `npm run lab -- up`, the demo). CI starts from no lab, so this runs there.
+    if (labIsUp() && !labStartedHere() && process.env['LAB_LIFECYCLE_FORCE'] !== '1') {
+      console.log('    (a lab started elsewhere is running: set LAB_LIFECYCLE_FORCE=1 to test down/up on it)');
+      this.skip();
+    }
+  });
 
   it('down stops exactly what up started and leaves no lab process (ps); a second down is harmless', async () => {
     const lab = await ensureLab();
