@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { type Ctx, ToolError, paramError, parseArgs, simSleep, vmidArg } from '../cli';
-import { type ClusterState, type DiskRef, type GuestState, GiB, configAddress, defaultDataFraction, disksOf, findStorage, macFor, mutateState, readState, storageUsage } from '../model';
+import { type ClusterState, type DiskRef, type GuestState, GiB, configAddress, defaultDataFraction, diskUsage, disksOf, findStorage, macFor, mutateState, readState, storageUsage } from '../model';
 import type { GuestType } from '../spec';
 import { kindWord } from '../guests';
 import { type TaskContext, runTaskCli } from '../tasks';
@@ -162,12 +162,15 @@ function planTargets(state: ClusterState, node: string, vmid: number, disks: Dis
 }
 
 /** Refuses when a target storage cannot hold the restored data (the storage-full fault too). */
-function checkSpace(t: TaskContext, state: ClusterState, targets: Target[], dataFraction: number): void {
+function checkSpace(t: TaskContext, state: ClusterState, targets: Target[], dataFraction: number, vmid: number): void {
   const need = new Map<string, number>();
   for (const x of targets) need.set(x.storage, (need.get(x.storage) ?? 0) + Math.round(x.disk.sizeBytes * dataFraction));
+  // With --force the guest's old disks are replaced: their space counts as free.
+  const old = state.guests[String(vmid)];
   for (const [id, bytes] of need) {
     const st = findStorage(state, t.node, id)!;
-    const { avail } = storageUsage(t.stateDir, state, t.node, st);
+    const freed = old ? disksOf(old.config).filter((d) => d.storage === id).reduce((n, d) => n + diskUsage(state, old, d), 0) : 0;
+    const avail = storageUsage(t.stateDir, state, t.node, st).avail + freed;
     if (bytes <= avail) continue;
     const first = targets.find((x) => x.storage === id)!;
     if (st.type === 'lvmthin') {
@@ -267,7 +270,7 @@ export async function restoreWorker(t: TaskContext): Promise<void> {
         t.log(`DEV: dev_id=${dev.id} size: ${disk?.sizeBytes ?? dev.size} devname: ${dev.name}`);
       });
       t.log(`CTIME: ${cTime(header.ctimeSec * 1000)}`);
-      checkSpace(t, state, targets, dataFraction);
+      checkSpace(t, state, targets, dataFraction, p.vmid);
       stage = 'data';
       for (const x of targets) {
         for (const l of allocLines(x, p.vmid, false)) t.log(l);
@@ -294,7 +297,7 @@ export async function restoreWorker(t: TaskContext): Promise<void> {
       }
       config = parseConf(conf.stdout.toString('utf8')).config;
       targets = planTargets(state, t.node, p.vmid, disksOf(config), p.storage, new Map());
-      checkSpace(t, state, targets, dataFraction);
+      checkSpace(t, state, targets, dataFraction, p.vmid);
       stage = 'data';
       for (const x of targets) {
         for (const l of allocLines(x, p.vmid, true)) t.log(l);
