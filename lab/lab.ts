@@ -90,6 +90,8 @@ export interface UpOptions {
 
 export interface ReadyInfo {
   readonly mode: 'openssh' | 'inprocess';
+  readonly timeScale?: number;
+  readonly scale?: HomelabScale;
   readonly startedAt: string;
   readonly durationMs: number;
   readonly nodes: readonly { name: string; address: string; labAddress: string; port: number }[];
@@ -326,6 +328,8 @@ async function supervise(options: UpOptions, p = labPaths()): Promise<void> {
 
     const info: ReadyInfo = {
       mode: options.mode,
+      ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+      ...(options.scale ? { scale: options.scale } : {}),
       startedAt: new Date(t0).toISOString(),
       durationMs: Date.now() - t0,
       nodes: sshNodes.map((n) => ({ name: n.name, address: n.address, labAddress: n.labAddress, port: n.port })),
