@@ -25,8 +25,11 @@ export function backupsOf(inventory: Pick<Inventory, 'backups'>, vmid: number): 
  * No backup → `noBackup`; none that day → `noBackupOnDate` with the days that exist.
  */
 export function chooseBackup(backups: readonly Backup[], vmid: number, date?: string): Backup {
-  const mine = backups.filter((b) => b.vmid === vmid).sort((a, b) => b.ctime - a.ctime);
-  if (mine.length === 0) throw new LifeboatError('noBackup', `no backup of ${vmid} on any storage`, { vmid });
+  const all = backups.filter((b) => b.vmid === vmid).sort((a, b) => b.ctime - a.ctime);
+  if (all.length === 0) throw new LifeboatError('noBackup', `no backup of ${vmid} on any storage`, { vmid });
+  // A snapshot the Proxmox Backup Server failed to verify is never chosen on its own.
+  const mine = all.filter((b) => b.verification !== 'failed');
+  if (mine.length === 0) throw new LifeboatError('backupCorrupt', `every backup of ${vmid} failed its last verification`, { vmid });
   if (date === undefined) return mine[0]!;
   parseDay(date);
   const sameDay = mine.filter((b) => backupDay(b) === date);
@@ -50,7 +53,7 @@ export function rpoHoursFor(schedule: string | undefined, fallbackHours: number)
   return fallbackHours;
 }
 
-/** Declared guests matched by name to the nodes' guests; guests nobody declared are kept too. */
+/** Declared guests matched by name (and type) to the nodes' guests. Undeclared guests are not included. */
 export function matchGuests(declared: readonly DeclaredGuest[], inventory: Inventory): MatchedGuest[] {
   const used = new Set<number>();
   const matched: MatchedGuest[] = declared.map((d) => {

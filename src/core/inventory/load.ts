@@ -11,6 +11,7 @@ import {
   type BackupContentRecord, type BackupJobRecord,
 } from '../proxmox/records';
 import { commandLine, type CommandSpec } from '../proxmox/shell';
+import { DIR_VOLID_RE, PBS_VOLID_RE } from '../proxmox/validate';
 import type { Backup, BackupJob, Compression, Guest, Inventory, NodeInventory, Storage } from './model';
 import { z } from 'zod';
 
@@ -88,7 +89,7 @@ async function loadNode(address: NodeAddress, options: LoadInventoryOptions): Pr
     const backupStorages = storages.filter((s) => s.active && s.content.includes('backup'));
     // One storage that cannot be listed must not hide the node's guests and other backups.
     const settled = await Promise.allSettled(
-      backupStorages.map((s) => runJson(shell, pvesh.backupContent(node, s.id), z.array(BackupContentSchema), options.signal).then((rows) => rows.map((r) => toBackup(r, node, s.id)))),
+      backupStorages.map((s) => runJson(shell, pvesh.backupContent(node, s.id), z.array(BackupContentSchema), options.signal).then((rows) => rows.map((r) => toBackup(r, node, s.id, options.log)))),
     );
     throwIfAborted(options.signal);
     const listings = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -136,7 +137,12 @@ export function compressionOf(format: string): Compression {
   return 'none';
 }
 
-function toBackup(r: BackupContentRecord, node: string, storage: string): Backup | undefined {
+function toBackup(r: BackupContentRecord, node: string, storage: string, log?: LogSink): Backup | undefined {
+  // A name that is not a vzdump volid is data we cannot act on safely: leave it out, say so.
+  if (!DIR_VOLID_RE.test(r.volid) && !PBS_VOLID_RE.test(r.volid)) {
+    log?.warn(`${node}: ignoring ${JSON.stringify(r.volid)} on ${storage}: not a vzdump backup name`);
+    return undefined;
+  }
   const type = r.subtype === 'qemu' || r.format.startsWith('vma') || r.format === 'pbs-vm' || /vzdump-qemu-/.test(r.volid)
     ? 'qemu'
     : r.subtype === 'lxc' || r.subtype === 'openvz' || r.format === 'pbs-ct' || /vzdump-(lxc|openvz)-/.test(r.volid) ? 'lxc' : undefined;

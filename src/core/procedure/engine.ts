@@ -92,12 +92,19 @@ async function runSteps(plan: Plan, options: RunOptions, now: () => Date): Promi
     }
   }
 
+  // A report is owed even if describing the aftermath fails.
+  function describeAftermath(): Message[] {
+    const generic = msg('Some steps changed things before the run stopped; see each step above.');
+    try {
+      return options.aftermath?.(facts, failedStepId) ?? [generic];
+    } catch (err) {
+      options.log.error(`[${plan.id}] could not describe the state left behind: ${String(err)}`);
+      return [generic];
+    }
+  }
+
   const finishedAt = now();
-  const aftermath = status === 'succeeded'
-    ? []
-    : changed
-      ? options.aftermath?.(facts, failedStepId) ?? [msg('Some steps changed things before the run stopped; see each step above.')]
-      : [msg('Nothing was changed.')];
+  const aftermath = status === 'succeeded' ? [] : changed ? describeAftermath() : [msg('Nothing was changed.')];
   return {
     planId: plan.id,
     kind: plan.kind,

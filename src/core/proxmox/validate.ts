@@ -22,7 +22,8 @@ function invalid(field: string, value: unknown, expected: string): LifeboatError
 }
 
 export function parseVmid(value: unknown, field = 'VMID'): number {
-  const text = typeof value === 'number' ? String(value) : String(value ?? '').trim();
+  // No trimming: a value that is not exactly a VMID is refused, never repaired.
+  const text = typeof value === 'number' ? String(value) : String(value ?? '');
   if (!VMID_RE.test(text)) throw invalid(field, value, 'a number from 100 to 999999999');
   return Number(text);
 }

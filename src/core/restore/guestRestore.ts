@@ -206,6 +206,16 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
   const planId = `restore-${f.targetId}-${Date.now().toString(36)}`;
   const logFile = `/tmp/lifeboat-${planId}.log`;
 
+  /** No safety point, no overwrite: put a guest we stopped back as it was before saying so. */
+  const restartAfterFailedSafetyPoint = async (ctx: StepContext): Promise<void> => {
+    if (ctx.facts.get('wasRunning') !== 'true') return;
+    const restart = await shell.exec(commandLine(guestCmd.start(f.type, f.vmid)));
+    if (restart.code === 0) {
+      ctx.facts.set('stopped', 'false');
+      ctx.facts.set('restartedAfterFailure', 'true');
+    }
+  };
+
   if (f.archivePath) {
     const check = quickIntegrityCommand(f.backup.format, f.archivePath);
     const testLine = `${commandLine({ program: 'test', args: ['-s', f.archivePath] })} && ${commandLine(check)}`;
@@ -255,21 +265,31 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
       title: msg('Make a safety backup of {0} {1} on {2}', label, f.vmid, f.safetyStorage),
       destructive: false,
       cancel: 'between-steps',
-      commands: [commandLine(dump)],
+      commands: [detached(dump, `/tmp/lifeboat-${planId}-safety.log`), `pvesh get /nodes/${f.node}/tasks/<UPID>/status   # followed until it ends`],
       effect: msg('A new backup of the current guest, kept until you delete it'),
       async run(ctx) {
-        const result = await shell.exec(commandLine(dump), { signal: ctx.signal, onStdout: lineSplitter(ctx) });
-        const volid = /creating (?:vzdump|Proxmox Backup Server) archive '([^']+)'/.exec(result.stdout)?.[1];
-        if (result.code !== 0 || !volid) {
-          // No safety point, no overwrite: put the guest back as it was before saying so.
-          if (ctx.facts.get('wasRunning') === 'true') {
-            const restart = await shell.exec(commandLine(guestCmd.start(f.type, f.vmid)));
-            if (restart.code === 0) {
-              ctx.facts.set('stopped', 'false');
-              ctx.facts.set('restartedAfterFailure', 'true');
-            }
-          }
-          throw new LifeboatError('safetyPointFailed', `the safety backup failed (exit ${result.code ?? 'none'}): ${(result.stderr || lastLines(result.stdout)).trim()}`, { vmid: f.vmid, node: f.node });
+        // Like the restore, the backup runs as a task detached from the SSH session: a dropped
+        // connection must not leave the guest stopped with a backup half made.
+        let volid: string | undefined;
+        try {
+          const task = await launchTask(shell, dump, { node: f.node, vmid: f.vmid, taskTypes: ['vzdump'], logFile: `/tmp/lifeboat-${planId}-safety.log`, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing });
+          ctx.facts.set('safetyTask', task.upid);
+          await followTask(shell, task.upid, {
+            node: f.node, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing,
+            onLine: (line) => {
+              ctx.log.info(`  ${line}`);
+              volid ??= /creating (?:vzdump|Proxmox Backup Server) archive '([^']+)'/.exec(line)?.[1];
+            },
+            onFraction: (fraction) => ctx.report({ fraction }),
+          });
+        } catch (err) {
+          if (CancelledError.is(err)) throw err;
+          await restartAfterFailedSafetyPoint(ctx);
+          throw new LifeboatError('safetyPointFailed', `the safety backup failed: ${err instanceof Error ? err.message : String(err)}`, { vmid: f.vmid, node: f.node }, { cause: err });
+        }
+        if (!volid) {
+          await restartAfterFailedSafetyPoint(ctx);
+          throw new LifeboatError('safetyPointFailed', 'the safety backup ended without naming its archive', { vmid: f.vmid, node: f.node });
         }
         // vzdump names a file archive by its path and a PBS one relative to the datastore.
         const safetyVolid = /^[a-z][a-z0-9\-_.]*:backup\//i.test(volid) ? volid : volid.startsWith('/') ? `${f.safetyStorage}:backup/${volid.split('/').pop()}` : `${f.safetyStorage}:backup/${volid}`;
@@ -519,24 +539,6 @@ async function mustRun(shell: NodeShell, spec: Parameters<typeof commandLine>[0]
   return r.stdout;
 }
 
-/** Streams command output to the log line by line, and vzdump's percentages to the progress. */
-function lineSplitter(ctx: StepContext): (chunk: string) => void {
-  let partial = '';
-  return (chunk) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.trim()) ctx.log.info(`  ${line}`);
-      const pct = /^INFO:\s+(\d+)% \(/.exec(line);
-      if (pct) ctx.report({ fraction: Number(pct[1]) / 100 });
-    }
-  };
-}
-
-function lastLines(text: string): string {
-  return text.trim().split('\n').slice(-3).join('\n');
-}
-
 export function formatTime(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 }
@@ -580,6 +582,9 @@ export function restoreAftermath(f: GuestRestoreFacts, facts: ReadonlyMap<string
   }
   if (facts.get('stopped') === 'true' && !task) {
     out.push(msg('{0} {1} was stopped and not overwritten; start it again with: {2}', label, f.vmid, commandLine(guestCmd.start(f.type, f.vmid))));
+  }
+  if (!f.inPlace && task && facts.get('restored') !== 'true') {
+    out.push(msg('A half-restored copy {0} may exist on {1}; {2} was not touched. Remove the copy with: {3}', f.targetId, f.node, f.vmid, `${f.type === 'qemu' ? 'qm' : 'pct'} destroy ${f.targetId}`));
   }
   if (facts.get('restored') === 'true' && facts.get('started') !== 'true') {
     out.push(msg('The backup was restored but the guest is not started: {0}', commandLine(guestCmd.start(f.type, f.targetId))));

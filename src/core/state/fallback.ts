@@ -276,7 +276,9 @@ export async function planReturn(env: EnvironmentConfig, deps: StateDeps, option
   if (newer && !options.preferLocal) {
     throw new LifeboatError('invalidState', `the S3 state has serial ${s3!.serial}, newer than the local state's ${local.state.serial}: someone wrote to S3 after the fallback. Nothing was changed. Compare them (--diff current with ${localState}); to send the local state anyway, choose it explicitly (--prefer-local): S3 keeps the newer one in its history.`, { s3Serial: s3!.serial, localSerial: local.state.serial });
   }
-  const pushedSerial = s3 && s3.serial >= local.state.serial ? s3.serial + 1 : local.state.serial;
+  // Roll forward over S3 when it is newer (explicit choice) or at the same serial with other content.
+  const sameSerialOtherContent = s3 !== undefined && s3.serial === local.state.serial && JSON.stringify(s3) !== JSON.stringify(local.state);
+  const pushedSerial = s3 && (newer || sameSerialOtherContent) ? s3.serial + 1 : local.state.serial;
   const safety = safetyCopyPath(deps.root, env.name, now, local.state.serial);
   const facts: ReturnFacts = {
     environment: env.name, dir: env.dir, backendFile: env.backendPath, backendBackup: backup.path, localState,

@@ -312,7 +312,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
   // (Proxmox: "VM 921 state is NOT cleaned up"), but restoreAftermath only says "do not start it": it never
   // names the leftover guest nor the command to remove it (`qm destroy 921`), although the restore step's
   // own `effect` knows it. Safety rule 7: a failure "clearly says what changed and how to undo it".
-  it.skip('a failed restore to a new VMID says the half-restored copy exists and how to remove it', async () => {
+  it('a failed restore to a new VMID says the half-restored copy exists and how to remove it', async () => {
     const s = await scenario();
     s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json({ ...fixtureJson<object>('task-status-error.json'), exitstatus: 'unable to restore VM 921 - boom' }));
     s.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json([]));
