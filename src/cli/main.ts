@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { version } from '../../package.json';
 import { environmentsCommand, type CliIo } from './commands/environments';
 import { restoreVmCommand, type RestoreVmOptions } from './commands/restoreVm';
+import { restoreTfstateCommand, type RestoreTfstateOptions } from './commands/restoreTfstate';
 import { LifeboatError, parseDay, parseVmid, checkNodeName, checkStorageId } from '../core';
 import { initL10n, t } from './l10n';
 import { ExitCode, styles } from './output';
@@ -41,6 +42,24 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--verbose', t('show debug lines'))
     .action(async (vmid: string, opts: RestoreVmOptions) => setExit(await restoreVmCommand(vmid, opts, io)));
 
+  const tfstate = program
+    .command('restore-tfstate')
+    .description(t('List, show, compare and restore the versions of an environment\'s Terraform state in S3 (as a roll-forward), or fall back to a local backend and return'))
+    .option('--env <env>', t('the environment (prod, lab, monitoring…)'), validated(checkEnvName))
+    .option('--list', t('list every version of the state, newest first'))
+    .option('--show <version>', t('print one version (an id, current or current~N)'), validated(checkVersionRef))
+    .option('--diff <versions...>', t('compare two versions at resource level (the second defaults to the current one)'), validated((v: string, previous?: string[]) => [...(previous ?? []), checkVersionRef(v)]))
+    .option('--restore <version>', t('write this version as the new current state (serial + 1), then terraform init and plan'), validated(checkVersionRef))
+    .option('--fallback', t('MinIO is down: switch the environment to a local backend'))
+    .option('--return', t('MinIO is back: send the local state to S3 and restore backend.tf'))
+    .option('--prefer-local', t('with --return: send the local state even if the S3 state is newer'))
+    .option('--dry-run', t('show the plan and the exact commands, change nothing'))
+    .option('--force', t('answer yes to the confirmation (the plan is still printed)'))
+    .option('--json', t('print the result as JSON'))
+    .option('--root <dir>', t('the repository root (default: found from the current folder)'))
+    .option('--verbose', t('show debug lines'));
+  tfstate.action(async (opts: RestoreTfstateOptions) => setExit(await restoreTfstateCommand(opts, io, () => io.err(`${t('Usage')}: lifeboat restore-tfstate ${tfstate.usage()}`))));
+
   // A usage error prints the usage line of the command that was misused.
   for (const cmd of [program, ...program.commands]) {
     const name = cmd === program ? 'lifeboat' : `lifeboat ${cmd.name()}`;
@@ -49,11 +68,22 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   return program;
 }
 
+function checkEnvName(v: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(v)) throw new LifeboatError('invalidValue', `invalid environment ${v}`, { field: 'environment', value: v, expected: 'an environment folder name (letters, digits, - _ .)' });
+  return v;
+}
+
+/** Version ids are opaque: any printable text without spaces (or current, current~N). */
+function checkVersionRef(v: string): string {
+  if (!/^[\x21-\x7e]{1,1024}$/.test(v)) throw new LifeboatError('invalidValue', `invalid version ${v}`, { field: 'version', value: v, expected: 'a version id from --list, current or current~N' });
+  return v;
+}
+
 /** Validates an argument with a core validator; a bad value is a usage error (exit 2). */
-function validated(check: (value: string) => string): (value: string) => string {
-  return (value) => {
+function validated<T>(check: (value: string, previous?: T) => T): (value: string, previous?: T) => T {
+  return (value, previous) => {
     try {
-      return check(value);
+      return check(value, previous);
     } catch (err) {
       throw new InvalidArgumentError(LifeboatError.is(err) ? t('expected {0}', String(err.details.expected ?? '')) : String(err));
     }
