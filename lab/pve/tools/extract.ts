@@ -1,14 +1,26 @@
 /**
  * Config extraction from an archive (`pvesm extractconfig`, `/nodes/{node}/vzdump/extractconfig`):
  * qemu → decompress (broken-pipe/truncation errors ignored, like pve-storage) and read the VMA's
- * `qemu-server.conf` blob; lxc → `tar -xpOf <archive> ./etc/vzdump/pct.conf` with the real tar.
+ * `qemu-server.conf` blob; lxc → the first tar member `./etc/vzdump/pct.conf` (see ctConfigOf).
  */
-import { spawnSync } from 'node:child_process';
 import { type Ctx, ToolError } from '../cli';
 import { readState } from '../model';
 import { requireFile, resolveBackupVolume } from '../volumes';
 import { decompressFile } from '../compress';
 import { VmaError, readVmaHeader } from '../vma';
+import { readTarMember } from '../tar';
+
+/**
+ * `pct.conf` of a container archive. pve-storage runs `tar -xpOf <archive> ./etc/vzdump/pct.conf
+ * --occurrence`, which stops after the first member, so an archive damaged further on still
+ * yields its config. Piping a cut stream through tar makes that racy here (our archives are tiny:
+ * the damage is a few KiB away), so we decompress (keeping the partial output) and read the first
+ * member ourselves; the archive as a whole is still checked with the real tar (`tar -tf`).
+ */
+export function ctConfigOf(file: string): string | undefined {
+  const d = decompressFile(file);
+  return readTarMember(d.data, './etc/vzdump/pct.conf')?.toString('utf8');
+}
 
 export function extractConfig(ctx: Ctx, volid: string): string {
   const state = readState(ctx.stateDir);
@@ -26,9 +38,9 @@ export function extractConfig(ctx: Ctx, volid: string): string {
     }
   }
   if (/^vzdump-(lxc|openvz)-/.test(vol.filename)) {
-    const r = spawnSync('tar', ['-xpOf', vol.path, './etc/vzdump/pct.conf', '--occurrence'], { maxBuffer: 1 << 26 });
-    if (r.status !== 0) throw new ToolError(`unable to extract configuration for backup format 'tar' - ${r.stderr.toString().trim().split('\n')[0] ?? ''}`);
-    return r.stdout.toString('utf8');
+    const conf = ctConfigOf(vol.path);
+    if (conf === undefined) throw new ToolError(`unable to extract configuration for backup format 'tar' - ./etc/vzdump/pct.conf: Not found in archive`);
+    return conf;
   }
   throw new ToolError(`cannot determine backup guest type for backup archive '${vol.path}'`);
 }

@@ -17,6 +17,7 @@ import { compressionOfFile, decompressFile, decompressorCommand } from '../compr
 import { VmaError, readVmaHeader, verifyVma } from '../vma';
 import { archiveInfo } from '../archive';
 import { cTime, g3 } from '../format';
+import { ctConfigOf } from './extract';
 
 const QM_USAGE = 'qmrestore <archive> <vmid> [OPTIONS]';
 const PCT_USAGE = 'pct restore <vmid> <ostemplate> [OPTIONS]';
@@ -290,12 +291,9 @@ export async function restoreWorker(t: TaskContext): Promise<void> {
       }
     } else {
       t.log(`recovering backed-up configuration from '${p.label}'`);
-      const conf = spawnSync('tar', ['-xpOf', p.archivePath, './etc/vzdump/pct.conf', '--occurrence'], { maxBuffer: 1 << 26 });
-      if (conf.status !== 0) {
-        for (const l of conf.stderr.toString().trim().split('\n')) if (l) t.log(l);
-        throw new Error(`unable to restore CT ${p.vmid} - unable to read configuration from archive`);
-      }
-      config = parseConf(conf.stdout.toString('utf8')).config;
+      const conf = ctConfigOf(p.archivePath);
+      if (conf === undefined) throw new Error(`unable to restore CT ${p.vmid} - unable to read configuration from archive`);
+      config = parseConf(conf).config;
       targets = planTargets(state, t.node, p.vmid, disksOf(config), p.storage, new Map());
       checkSpace(t, state, targets, dataFraction, p.vmid);
       stage = 'data';
