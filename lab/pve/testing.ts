@@ -21,7 +21,9 @@ let built: Promise<string> | undefined;
 export function buildPveBundle(): Promise<string> {
   built ??= (async () => {
     const esbuild = await import('esbuild');
-    const outfile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pve-bundle-')), 'pve.cjs');
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pve-bundle-'));
+    process.once('exit', () => fs.rmSync(outDir, { recursive: true, force: true }));
+    const outfile = path.join(outDir, 'pve.cjs');
     await esbuild.build({ entryPoints: [path.join(__dirname, 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'silent', external: ['cpu-features', '*.node'] });
     return outfile;
   })();
@@ -83,6 +85,7 @@ let template: Promise<string> | undefined;
 export async function seededStateDir(): Promise<string> {
   template ??= (async () => {
     const d = tempStateDir();
+    process.once('exit', () => fs.rmSync(d, { recursive: true, force: true }));
     await seedCluster(d, smallSpec(), new Date('2026-01-04T10:00:00Z'));
     return d;
   })();
