@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { version } from '../../package.json';
 import { environmentsCommand, type CliIo } from './commands/environments';
 import { restoreVmCommand, type RestoreVmOptions } from './commands/restoreVm';
+import { runbookCommand, type RunbookOptions } from './commands/runbook';
 import { restoreTfstateCommand, type RestoreTfstateOptions } from './commands/restoreTfstate';
 import { LifeboatError, parseDay, parseVmid, checkNodeName, checkStorageId } from '../core';
 import { initL10n, t } from './l10n';
@@ -59,6 +60,14 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--root <dir>', t('the repository root (default: found from the current folder)'))
     .option('--verbose', t('show debug lines'));
   tfstate.action(async (opts: RestoreTfstateOptions) => setExit(await restoreTfstateCommand(opts, io, () => io.err(`${t('Usage')}: lifeboat restore-tfstate ${tfstate.usage()}`))));
+
+  program
+    .command('runbook')
+    .description(t('Show what Lifeboat reads in a Markdown runbook: steps, estimates, commands, checklist items, RTO'))
+    .argument('<file>', t('the runbook, e.g. docs/DISASTER-RECOVERY.md'))
+    .option('--json', t('print the model as JSON'))
+    .option('--destructive <pattern...>', t('extra patterns (regular expressions) of commands that ask first'))
+    .action(async (file: string, opts: RunbookOptions) => setExit(await runbookCommand(file, opts, io)));
 
   // A usage error prints the usage line of the command that was misused.
   for (const cmd of [program, ...program.commands]) {

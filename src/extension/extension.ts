@@ -8,6 +8,7 @@ import { createServices } from './services';
 import type { RecoveryTreeProvider } from './views/recoveryTree';
 import { registerViews } from './views';
 import { registerTfvarsCodeLens } from './codelens/tfvarsCodeLens';
+import { registerRunbookPanel } from './runbook';
 
 /** What activate() returns: used by the extension-host tests. */
 export interface LifeboatApi {
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): LifeboatApi {
     registerViews(context, services);
     registerCommands(context, services);
     registerTfvarsCodeLens(context, services);
+    registerRunbookPanel(context, services);
     log.info(`Lifeboat ${String(context.extension.packageJSON.version)} activated (${vscode.env.appName}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'})`);
     return { recoveryTree: services.recoveryTree };
   } catch (err) {

@@ -19,6 +19,7 @@ export const commandIds = [
   'lifeboat.showBackupJobs',
   'lifeboat.checkMinioHealth',
   'lifeboat.checkMonitoringHealth',
+  'lifeboat.openRunbook',
 ] as const;
 
 export type CommandId = (typeof commandIds)[number];

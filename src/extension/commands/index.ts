@@ -10,6 +10,7 @@ import type { CommandId } from './ids';
 import { restoreGuest, restoreGuestToNewId } from './restoreGuest';
 import { checkMinioHealth, checkMonitoringHealth, showBackupJobs, showBackups } from './inspect';
 import { isCancellation } from '../inventoryService';
+import { openRunbook } from '../runbook';
 
 type Handler = (s: Services) => (...args: never[]) => unknown;
 
@@ -38,6 +39,7 @@ export const commandTable: Record<CommandId, Handler> = {
   'lifeboat.openRepository': () => () => vscode.commands.executeCommand('vscode.openFolder', undefined, { forceNewWindow: false }),
   'lifeboat.openTfvars': () => (node?: { env?: { tfvarsPath: string } }) =>
     node?.env ? vscode.window.showTextDocument(vscode.Uri.file(node.env.tfvarsPath)) : undefined,
+  'lifeboat.openRunbook': openRunbook,
 };
 
 export function registerCommands(context: vscode.ExtensionContext, services: Services): void {

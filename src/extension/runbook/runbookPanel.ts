@@ -1,0 +1,495 @@
+/**
+ * The host side of the runbook checklist: one webview panel per runbook file, restored after a reload
+ * by a serializer. The webview only asks; this side validates each message, asks the operator
+ * (placeholders, destructive commands: modal, default no), runs commands with `bash -c` in the
+ * workspace folder, streams output to the step and to the "Lifeboat" channel, and records everything
+ * in the run log next to the runbook.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  ChecklistError, changedSteps, closeIfComplete, fillPlaceholders, finishStep, lifeboatMappingOf, markStepDone, maskSecrets, newRunLog,
+  parseRunbook, recordCommand, remainingSteps, reopenStep, reportFileName, resumeRunLog, retryStep, runbookReportMarkdown, secretValues,
+  setCheck, skipStep, startStep, type Runbook, type RunbookCommand, type RunbookStep, type RunLog,
+} from '../../core';
+import { assertNever, runbookLabelKeys, type BusyState, type RunbookLabels, type RunbookSession, type ToHost, type ToWebview } from '../../shared/runbookMessages';
+import type { Services } from '../services';
+import { requireTrust } from '../platform/trust';
+import { parseToHost } from './messages';
+import { readRunLog, RunLogWriter } from './runLogStore';
+import { runShell, type ShellRun } from './shellRunner';
+
+export const RUNBOOK_VIEW_TYPE = 'lifeboat.runbook';
+const OUTPUT_TAIL = 4_000;
+
+function labels(): RunbookLabels {
+  const t = vscode.l10n.t;
+  const all: Record<(typeof runbookLabelKeys)[number], string> = {
+    runAll: t('Run all remaining'), runStep: t('Run step'), run: t('Run'), runWithLifeboat: t('Run with Lifeboat'), stop: t('Stop'),
+    retry: t('Retry'), skip: t('Skip…'), markDone: t('Mark done'), reopen: t('Reopen'), exportReport: t('Export report'), newRun: t('New run'),
+    elapsed: t('Recovery time'), rtoTarget: t('RTO target'), noRto: t('No RTO target stated'), estimate: t('estimate'), notStarted: t('not started'),
+    prerequisites: t('Before you start'), checklist: t('Checklist'), commands: t('Commands'), expected: t('Expected'), warning: t('Warning'),
+    output: t('Output'), changed: t('changed since the run started'),
+    restricted: t('Restricted Mode: commands do not run until you trust this folder.'),
+    pending: t('pending'), running: t('running'), done: t('done'), failed: t('failed'), skipped: t('skipped'), doneManually: t('done (by hand)'),
+    destructive: t('asks first'), noSteps: t('No steps found in this runbook.'), exitCode: t('exit code'), retries: t('retries'),
+    skipReason: t('skipped because'), overEstimate: t('longer than the estimate'), placeholders: t('asks for'), openSource: t('Show in Markdown'),
+    limits: t('Not read'),
+  };
+  return all;
+}
+
+/** The panel of one runbook file. */
+export class RunbookPanel implements vscode.Disposable {
+  private runbook: Runbook;
+  private log: RunLog | undefined;
+  private busy: BusyState | null = null;
+  private current: ShellRun | undefined;
+  private stopRequested = false;
+  private ready = false;
+  private readonly placeholderValues = new Map<string, string>();
+  private readonly writer: RunLogWriter;
+  private readonly disposables: vscode.Disposable[] = [];
+  private idle: Promise<void> = Promise.resolve();
+  private readonly onDisposeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.onDisposeEmitter.event;
+
+  private constructor(
+    readonly file: string,
+    readonly panel: vscode.WebviewPanel,
+    private readonly s: Services,
+    private readonly extensionUri: vscode.Uri,
+    runbook: Runbook,
+    log: RunLog | undefined,
+  ) {
+    this.runbook = runbook;
+    this.log = log;
+    this.writer = new RunLogWriter(file, (err) => s.log.warn(`[runbook] could not write the run log: ${String(err)}`));
+    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
+      panel.onDidDispose(() => this.dispose()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.sendSession()),
+    );
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
+    watcher.onDidChange(() => void this.reload());
+    this.disposables.push(watcher);
+  }
+
+  /** Opens (or creates) the panel of a runbook file; `panel` is given when the serializer restores one. */
+  static async create(file: string, s: Services, extensionUri: vscode.Uri, panel?: vscode.WebviewPanel): Promise<RunbookPanel> {
+    const runbook = await loadRunbook(file);
+    const saved = await readRunLog(file);
+    const log = saved ? resumeRunLog(saved, runbook, new Date()) : undefined;
+    const p = panel ?? vscode.window.createWebviewPanel(RUNBOOK_VIEW_TYPE, '', { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, { enableScripts: true, retainContextWhenHidden: true });
+    p.title = vscode.l10n.t('Checklist: {0}', path.basename(file));
+    p.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'lifeboat.svg');
+    const created = new RunbookPanel(file, p, s, extensionUri, runbook, log);
+    if (saved && log !== saved) void created.writer.write(log);
+    return created;
+  }
+
+  /** The run log as it is now (tests read it). */
+  get runLog(): RunLog | undefined {
+    return this.log;
+  }
+
+  get model(): Runbook {
+    return this.runbook;
+  }
+
+  /** Resolves when nothing is running. */
+  whenIdle(): Promise<void> {
+    return this.idle;
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  private workspaceFolder(): string {
+    return vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.file))?.uri.fsPath ?? path.dirname(this.file);
+  }
+
+  private relativePath(): string {
+    return path.relative(this.workspaceFolder(), this.file) || path.basename(this.file);
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = randomBytes(18).toString('base64url');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.css'));
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource}`,
+    ].join('; ');
+    // Only fixed text and URIs of our own files here: the runbook reaches the page by postMessage.
+    return `<!DOCTYPE html>
+<html lang="${vscode.env.language}">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>Lifeboat runbook</title>
+</head>
+<body>
+<main id="app" aria-live="polite"></main>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  private post(message: ToWebview): void {
+    if (!this.ready) return;
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async lifeboatCommands(): Promise<string[]> {
+    const all = await vscode.commands.getCommands(true);
+    return all.filter((c) => c.startsWith('lifeboat.'));
+  }
+
+  private sendSession(): void {
+    void this.lifeboatCommands().then((lifeboatCommands) => {
+      const session: RunbookSession = { runbook: this.runbook, path: this.relativePath(), trusted: vscode.workspace.isTrusted, lifeboatCommands, labels: labels() };
+      this.post({ type: 'session', session, log: this.log ?? null, changed: this.log ? changedSteps(this.log, this.runbook) : [], busy: this.busy, now: new Date().toISOString() });
+    });
+  }
+
+  private sendState(): void {
+    this.post({ type: 'state', log: this.log ?? null, changed: this.log ? changedSteps(this.log, this.runbook) : [], busy: this.busy, now: new Date().toISOString() });
+  }
+
+  /** Applies a change to the run log, saves it and shows it. */
+  private update(change: (log: RunLog) => RunLog): void {
+    const now = new Date();
+    const base = this.log ?? newRunLog(this.runbook, this.relativePath(), now, os.userInfo().username);
+    this.log = closeIfComplete(change(base), this.runbook, now);
+    void this.writer.write(this.log);
+    this.sendState();
+  }
+
+  private async reload(): Promise<void> {
+    try {
+      this.runbook = await loadRunbook(this.file);
+      if (this.log) this.log = resumeRunLog(this.log, this.runbook, new Date());
+      this.sendSession();
+    } catch (err) {
+      this.s.log.warn(`[runbook] could not re-read ${this.file}: ${String(err)}`);
+    }
+  }
+
+  /** Entry point of every webview message (and of the extension-host tests). */
+  async receive(raw: unknown): Promise<void> {
+    const msg = parseToHost(raw);
+    if (!msg) {
+      this.s.log.warn(`[runbook] ignored an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    try {
+      await this.handle(msg);
+    } catch (err) {
+      if (ChecklistError.is(err)) {
+        this.post({ type: 'notice', level: 'error', text: err.message });
+        return;
+      }
+      this.s.log.error('[runbook] action failed', err);
+      this.post({ type: 'notice', level: 'error', text: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private async handle(msg: ToHost): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendSession();
+        return;
+      case 'runCommand':
+        return this.exclusive(() => this.runSingle(msg.stepId, msg.commandId, msg.via));
+      case 'runStep':
+        return this.exclusive(async () => void (await this.runStep(msg.stepId, false)));
+      case 'runRemaining':
+        return this.exclusive(() => this.runRemaining());
+      case 'stop':
+        this.stopRequested = true;
+        this.current?.stop();
+        return;
+      case 'retry':
+        return this.exclusive(async () => {
+          this.update((log) => retryStep(log, msg.stepId, new Date()));
+          await this.runStep(msg.stepId, false);
+        });
+      case 'skip': {
+        const reason = msg.reason ?? (await vscode.window.showInputBox({
+          title: vscode.l10n.t('Skip this step'),
+          prompt: vscode.l10n.t('Why is it skipped? The reason goes into the DR report.'),
+          ignoreFocusOut: true,
+          validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('A reason is needed.')),
+        }));
+        if (reason === undefined) return;
+        this.update((log) => skipStep(log, msg.stepId, reason, new Date()));
+        return;
+      }
+      case 'markDone':
+        this.update((log) => markStepDone(log, msg.stepId, new Date()));
+        return;
+      case 'reopen':
+        this.update((log) => reopenStep(log, msg.stepId));
+        return;
+      case 'check':
+        this.update((log) => setCheck(log, msg.itemId, msg.checked));
+        return;
+      case 'exportReport':
+        await this.exportReport();
+        return;
+      case 'newRun':
+        await this.newRun();
+        return;
+      case 'reveal': {
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(this.file));
+        const pos = new vscode.Position(Math.min(msg.line, doc.lineCount - 1), 0);
+        await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(pos, pos) });
+        return;
+      }
+      default:
+        assertNever(msg);
+    }
+  }
+
+  /** One thing runs at a time; a second click while busy is ignored. */
+  private async exclusive(work: () => Promise<void>): Promise<void> {
+    if (this.busy) return;
+    if (!requireTrust()) return;
+    this.stopRequested = false;
+    const run = work().finally(() => {
+      this.busy = null;
+      this.current = undefined;
+      this.sendState();
+    });
+    this.idle = run.catch(() => undefined);
+    await run;
+  }
+
+  private step(stepId: string): RunbookStep {
+    const step = this.runbook.steps.find((s) => s.id === stepId);
+    if (!step) throw new ChecklistError('unknownStep', vscode.l10n.t('This step is no longer in the runbook.'));
+    return step;
+  }
+
+  /** Every question first: placeholder values, then one confirmation for the destructive commands. */
+  private async prepare(commands: readonly RunbookCommand[], via: 'shell' | 'lifeboat'): Promise<Map<string, string> | undefined> {
+    const texts = new Map<string, string>();
+    for (const c of commands) {
+      const values: Record<string, string> = {};
+      for (const name of c.placeholders) {
+        const value = await vscode.window.showInputBox({
+          title: vscode.l10n.t('Value for <{0}>', name),
+          prompt: c.text,
+          value: this.placeholderValues.get(name) ?? '',
+          ignoreFocusOut: true,
+          validateInput: (v) => (!v.trim() ? vscode.l10n.t('A value is needed.') : /[\n\r]/.test(v) ? vscode.l10n.t('One line only.') : undefined),
+        });
+        if (value === undefined) return undefined;
+        this.placeholderValues.set(name, value.trim());
+        values[name] = value.trim();
+      }
+      texts.set(c.id, fillPlaceholders(c.text, values));
+    }
+    const destructive = via === 'shell' ? commands.filter((c) => c.destructive) : [];
+    if (destructive.length) {
+      const run = vscode.l10n.t('Run');
+      const detail = destructive.map((c) => `$ ${texts.get(c.id) ?? c.text}\n  (${c.destructive})`).join('\n');
+      const choice = await vscode.window.showWarningMessage(
+        vscode.l10n.t('These commands can change or destroy things. Run them?'),
+        { modal: true, detail },
+        run,
+      );
+      if (choice !== run) return undefined;
+    }
+    return texts;
+  }
+
+  private async runSingle(stepId: string, commandId: string, via: 'shell' | 'lifeboat'): Promise<void> {
+    const step = this.step(stepId);
+    const command = step.commands.find((c) => c.id === commandId);
+    if (!command) throw new ChecklistError('unknownStep', vscode.l10n.t('This command is no longer in the runbook.'));
+    const texts = await this.prepare([command], via);
+    if (!texts) return;
+    if (this.log?.steps[stepId]?.status !== 'running') this.update((log) => startStep(log, stepId, new Date()));
+    const ok = await this.execute(step, command, texts.get(command.id) ?? command.text, via, false);
+    if (!ok) return;
+    const rec = this.log?.steps[stepId];
+    const allDone = step.commands.every((c) => rec?.commands[c.id]?.status === 'done');
+    if (allDone) this.update((log) => finishStep(log, stepId, { ok: true }, new Date()));
+  }
+
+  /** Runs a step's commands in order; a failure stops it. Returns whether the step is done. */
+  private async runStep(stepId: string, sequence: boolean): Promise<boolean> {
+    const step = this.step(stepId);
+    const status = this.log?.steps[stepId]?.status ?? 'pending';
+    // A step left running by single-command runs continues with the commands not yet done.
+    const todo = status === 'running' ? step.commands.filter((c) => this.log?.steps[stepId]?.commands[c.id]?.status !== 'done') : step.commands;
+    if (!step.commands.length) {
+      this.post({ type: 'notice', level: 'info', text: vscode.l10n.t('"{0}" has no command: check its items and mark it done.', step.title) });
+      return false;
+    }
+    const texts = await this.prepare(todo, 'shell');
+    if (!texts) return false;
+    if (status !== 'running') this.update((log) => startStep(log, stepId, new Date()));
+    for (const c of todo) {
+      if (this.stopRequested) {
+        this.update((log) => finishStep(log, stepId, { ok: false, failure: vscode.l10n.t('stopped by the operator') }, new Date()));
+        return false;
+      }
+      const ok = await this.execute(step, c, texts.get(c.id) ?? c.text, 'shell', sequence);
+      if (!ok) return false;
+    }
+    this.update((log) => finishStep(log, stepId, { ok: true }, new Date()));
+    return true;
+  }
+
+  private async runRemaining(): Promise<void> {
+    for (const stepId of remainingSteps(this.log ?? newRunLog(this.runbook, '', new Date()), this.runbook)) {
+      if (this.stopRequested) return;
+      const status = this.log?.steps[stepId]?.status;
+      if (status === 'failed') this.update((log) => retryStep(log, stepId, new Date()));
+      const ok = await this.runStep(stepId, true);
+      if (!ok) {
+        const step = this.step(stepId);
+        if (this.log?.steps[stepId]?.status === 'failed') {
+          this.post({ type: 'notice', level: 'error', text: vscode.l10n.t('Stopped at "{0}": it failed. Retry it, skip it with a reason, or mark it done by hand.', step.title) });
+        }
+        return;
+      }
+    }
+  }
+
+  /** Runs one command (shell or Lifeboat), records it, and on failure fails the step. */
+  private async execute(step: RunbookStep, command: RunbookCommand, text: string, via: 'shell' | 'lifeboat', sequence: boolean): Promise<boolean> {
+    const secrets = secretValues(process.env);
+    const masked = maskSecrets(text, secrets);
+    const startedAt = new Date().toISOString();
+    this.busy = { stepId: step.id, commandId: command.id, sequence };
+    this.update((log) => recordCommand(log, step.id, command.id, { status: 'running', via, text: masked, startedAt, outputTail: '' }));
+    this.post({ type: 'output', stepId: step.id, commandId: command.id, text: '', reset: true });
+    this.s.log.info(`[runbook] ${step.title}: $ ${masked}`);
+    let exitCode: number;
+    let tail = '';
+    if (via === 'lifeboat') {
+      const mapping = lifeboatMappingOf(text);
+      if (!mapping || mapping.unsupported.length) throw new ChecklistError('badTransition', vscode.l10n.t('Lifeboat has no procedure for this command; run it as written.'));
+      tail = vscode.l10n.t('Ran with Lifeboat: {0}. Its plan, confirmation and report are Lifeboat\'s own.', mapping.command);
+      this.post({ type: 'output', stepId: step.id, commandId: command.id, text: `${tail}\n` });
+      try {
+        await vscode.commands.executeCommand(mapping.command, mapping.args);
+        exitCode = 0;
+      } catch (err) {
+        tail += `\n${err instanceof Error ? err.message : String(err)}`;
+        exitCode = 1;
+      }
+    } else {
+      let pending = '';
+      let flushTimer: ReturnType<typeof setTimeout> | undefined;
+      const flush = () => {
+        flushTimer = undefined;
+        if (!pending) return;
+        this.post({ type: 'output', stepId: step.id, commandId: command.id, text: pending });
+        pending = '';
+      };
+      const run = runShell(text, this.workspaceFolder(), process.env, (chunk) => {
+        const clean = maskSecrets(chunk, secrets);
+        tail = (tail + clean).slice(-OUTPUT_TAIL * 2);
+        pending += clean;
+        for (const line of clean.split('\n')) if (line) this.s.log.info(`[runbook]   ${line}`);
+        flushTimer ??= setTimeout(flush, 100);
+      });
+      this.current = run;
+      exitCode = await run.done;
+      if (flushTimer) clearTimeout(flushTimer);
+      flush();
+    }
+    const ok = exitCode === 0;
+    this.s.log.info(`[runbook] ${ok ? 'done' : 'FAILED'} (exit code ${exitCode}): ${masked}`);
+    this.update((log) => recordCommand(log, step.id, command.id, { status: ok ? 'done' : 'failed', via, text: masked, startedAt, endedAt: new Date().toISOString(), exitCode, outputTail: tail.slice(-OUTPUT_TAIL) }));
+    if (!ok) {
+      this.update((log) => finishStep(log, step.id, { ok: false, failedCommand: masked, exitCode }, new Date()));
+      if (!sequence) this.s.log.warn(`[runbook] step "${step.title}" failed`);
+    }
+    return ok;
+  }
+
+  private async newRun(): Promise<void> {
+    if (this.busy) return;
+    if (this.log) {
+      const start = vscode.l10n.t('Start a new run');
+      const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Start a new run? The current run log is replaced (export its report first if you need it).'), { modal: true }, start);
+      if (choice !== start) return;
+    }
+    this.log = undefined;
+    await this.writer.write(undefined);
+    this.sendSession();
+  }
+
+  /** Writes the DR report to the report folder (setting) and opens it. Returns its path. */
+  async exportReport(scenario?: string): Promise<string | undefined> {
+    const given = scenario ?? (await vscode.window.showInputBox({
+      title: vscode.l10n.t('DR report'),
+      prompt: vscode.l10n.t('Scenario of this test or incident (e.g. "node alpha lost")'),
+      value: this.runbook.title,
+      ignoreFocusOut: true,
+    }));
+    if (given === undefined) return undefined;
+    const now = new Date();
+    const log = this.log ?? newRunLog(this.runbook, this.relativePath(), now);
+    const folderSetting = vscode.workspace.getConfiguration('lifeboat.runbook', vscode.Uri.file(this.file)).get<string>('reportFolder', 'docs/dr-tests');
+    const folder = path.resolve(this.workspaceFolder(), folderSetting || 'docs/dr-tests');
+    await fs.mkdir(folder, { recursive: true });
+    const base = reportFileName(this.runbook, path.basename(this.file), now);
+    let target = path.join(folder, base);
+    for (let n = 2; await exists(target); n++) target = path.join(folder, base.replace(/\.md$/, `-${n}.md`));
+    const markdown = runbookReportMarkdown({ runbook: this.runbook, log, runbookPath: this.relativePath(), operator: await operatorName(this.workspaceFolder()), scenario: given, now }, vscode.l10n.t);
+    await fs.writeFile(target, maskSecrets(markdown, secretValues(process.env)), 'utf8');
+    this.s.log.info(`[runbook] report written to ${target}`);
+    this.post({ type: 'notice', level: 'info', text: vscode.l10n.t('Report written to {0}', path.relative(this.workspaceFolder(), target)) });
+    void vscode.window.showTextDocument(vscode.Uri.file(target), { viewColumn: vscode.ViewColumn.Beside, preview: false });
+    return target;
+  }
+
+  dispose(): void {
+    this.current?.stop();
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.onDisposeEmitter.fire();
+    this.onDisposeEmitter.dispose();
+    this.panel.dispose();
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(() => true, () => false);
+}
+
+async function loadRunbook(file: string): Promise<Runbook> {
+  const text = await fs.readFile(file, 'utf8');
+  const patterns = vscode.workspace.getConfiguration('lifeboat.runbook', vscode.Uri.file(file)).get<string[]>('destructivePatterns', []);
+  return parseRunbook(text, { fileName: path.basename(file), destructivePatterns: Array.isArray(patterns) ? patterns.filter((p) => typeof p === 'string') : [] });
+}
+
+/** `git config user.name`, else the OS user. */
+function operatorName(cwd: string): Promise<string> {
+  return new Promise((resolve) => {
+    execFile('git', ['config', 'user.name'], { cwd, timeout: 3_000 }, (err, stdout) => {
+      const name = String(stdout ?? '').trim();
+      resolve(!err && name ? name : os.userInfo().username);
+    });
+  });
+}
