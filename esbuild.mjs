@@ -46,7 +46,7 @@ const builds = [
 if (!production) {
   builds.push({
     ...nodeCommon,
-    entryPoints: { 'test/host/index': 'test/host/suite/index.ts' },
+    entryPoints: { 'test/host/index': 'test/host/suite/index.ts', ...(existsSync('test/host/lab/index.ts') ? { 'test/host/labIndex': 'test/host/lab/index.ts' } : {}) },
     outdir: 'out',
     external: [...(nodeCommon.external ?? []), 'mocha'],
   });

@@ -144,6 +144,8 @@ function groupAlive(pgid) {
  * @property {boolean} [fresh]       wipe the state directory first (default true)
  * @property {number} [timeoutMs]    how long to wait for /healthz (default 60 s)
  * @property {boolean} [quiet]       do not print progress lines to stderr
+ * @property {Record<string, string>} [env]  extra variables for the server and its extension hosts, applied
+ *                                   last (a PATH given here replaces the default one, so keep NODE24_DIR/bin on it)
  */
 
 /**
@@ -192,7 +194,7 @@ export async function startCodeServer(options) {
 
   const say = (/** @type {string} */ msg) => { if (!options.quiet) process.stderr.write(`[code-server:${name}] ${msg}\n`); };
   /** @type {NodeJS.ProcessEnv} */
-  const env = { ...process.env, ...stateEnv, PATH: `${NODE24_DIR}/bin:${process.env.PATH ?? ''}` };
+  const env = { ...process.env, ...stateEnv, PATH: `${NODE24_DIR}/bin:${process.env.PATH ?? ''}`, ...(options.env ?? {}) };
   // Variables that would leak the caller's node/VS Code context into the server.
   for (const key of ['NODE_OPTIONS', 'ELECTRON_RUN_AS_NODE', 'VSCODE_IPC_HOOK_CLI', 'VSCODE_PID', 'VSCODE_CWD', 'TEST_SUMMARY']) delete env[key];
   const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];

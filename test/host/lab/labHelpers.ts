@@ -1,0 +1,63 @@
+// Helpers for the extension-host tests on the lab: the typed API, tree walking by label, and the
+// nodes' own view of the cluster over OpenSSH (the extension host inherits .lab/env).
+import { execFileSync } from 'node:child_process';
+import * as vscode from 'vscode';
+import type { RecoveryNode, RecoveryTreeProvider } from '../../../src/extension/views/recoveryTree';
+import { childrenOf, getApi, poll } from '../suite/helpers';
+
+export interface LabApi {
+  recoveryTree: RecoveryTreeProvider;
+}
+
+export async function labApi(): Promise<LabApi> {
+  return (await getApi()) as unknown as LabApi;
+}
+
+export interface Row {
+  element: RecoveryNode;
+  item: vscode.TreeItem;
+  label: string;
+  description: string;
+  contextValue: string;
+}
+
+export async function rows(tree: RecoveryTreeProvider, element?: RecoveryNode): Promise<Row[]> {
+  const children = await childrenOf(tree as vscode.TreeDataProvider<unknown>, element);
+  return children.map((c) => ({
+    element: c.element as RecoveryNode,
+    item: c.item,
+    label: c.label,
+    description: typeof c.item.description === 'string' ? c.item.description : '',
+    contextValue: c.item.contextValue ?? '',
+  }));
+}
+
+/** The child of `parent` labelled `label`, waiting for discovery or the nodes' inventory (SSH). */
+export async function child(tree: RecoveryTreeProvider, parent: RecoveryNode | undefined, label: string, timeoutMs = 45_000): Promise<Row> {
+  const seen = await poll(() => rows(tree, parent), (r) => r.some((x) => x.label === label), timeoutMs);
+  const found = seen.find((x) => x.label === label);
+  if (!found) throw new Error(`no "${label}" among ${JSON.stringify(seen.map((r) => `${r.label} (${r.description})`))}`);
+  return found;
+}
+
+/** Walks labels from the top: path('prod', 'alpha', 'gitea'). */
+export async function walk(tree: RecoveryTreeProvider, ...labels: string[]): Promise<Row> {
+  let current: Row | undefined;
+  for (const label of labels) current = await child(tree, current?.element, label);
+  if (!current) throw new Error('empty path');
+  return current;
+}
+
+export interface ClusterGuest { vmid: number; name?: string; status: string; node: string; lock?: string; type: string }
+
+/** What the node itself says (`pvesh get /cluster/resources --type vm`), over OpenSSH with the lab's config. */
+export function clusterGuests(node = 'alpha'): ClusterGuest[] {
+  const out = ssh(node, 'pvesh get /cluster/resources --type vm --output-format json');
+  return JSON.parse(out) as ClusterGuest[];
+}
+
+export function ssh(node: string, command: string): string {
+  const config = process.env['LIFEBOAT_SSH_CONFIG'];
+  if (!config) throw new Error('LIFEBOAT_SSH_CONFIG is not set in the extension host: the runner must start code-server with .lab/env');
+  return execFileSync('ssh', ['-F', config, '-o', 'BatchMode=yes', node, command], { encoding: 'utf8', timeout: 60_000 });
+}
