@@ -98,7 +98,9 @@ describe('pve simulator: tasks', function () {
     let seen = '';
     await new Promise<void>((resolve) => child.stdout.on('data', (b: Buffer) => ((seen += b.toString()), /progress 3%/.test(seen) && resolve())));
     child.kill('SIGKILL');
-    const [task] = await pveshJson<{ upid: string }[]>('get', '/nodes/localhost/tasks', '--vmid', '160');
+    // Like a real node, the task list shows running tasks only when asked (`--source active|all`).
+    assert.deepEqual(await pveshJson<unknown[]>('get', '/nodes/localhost/tasks', '--vmid', '160'), []);
+    const [task] = await pveshJson<{ upid: string }[]>('get', '/nodes/localhost/tasks', '--vmid', '160', '--source', 'all');
     const running = await pveshJson<{ status: string; exitstatus?: string }>('get', `/nodes/alpha/tasks/${task!.upid}/status`);
     assert.equal(running.status, 'running');
     assert.equal(loadCluster(dir).guests.find((g) => g.vmid === 160)?.lock, 'create');

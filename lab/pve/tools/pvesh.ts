@@ -98,7 +98,11 @@ function get(ctx: Ctx, state: ClusterState, path: string, opts: Record<string, s
     let tasks = listTasks(ctx.stateDir, n.name);
     if (opts.vmid) tasks = tasks.filter((t) => t.id === opts.vmid);
     if (opts.typefilter) tasks = tasks.filter((t) => t.type === opts.typefilter);
-    if (opts.source === 'active') tasks = tasks.filter((t) => t.status === 'running');
+    // As on a real node: `source` defaults to `archive` (finished tasks only); `active` = running
+    // ones; `all` = both. Code that looks for a running task must ask for it.
+    const source = opts.source ?? 'archive';
+    if (source === 'active') tasks = tasks.filter((t) => t.status === 'running');
+    else if (source === 'archive') tasks = tasks.filter((t) => t.status !== 'running');
     const start = Number(opts.start ?? 0);
     const limit = Number(opts.limit ?? 50);
     return tasks.slice(start, start + limit).map((t) => ({ id: t.id, node: t.node, pid: t.pid, pstart: t.pstart, starttime: t.starttime, type: t.type, upid: t.upid, user: t.user, ...(t.status === 'stopped' ? { endtime: t.endtime, status: t.exitstatus } : {}) }));
