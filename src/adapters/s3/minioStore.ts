@@ -6,9 +6,10 @@
  * Version ids are opaque strings. Connection failures become `storeUnreachable` (`sent: false` when
  * the request never reached the server), missing versions `versionNotFound`.
  */
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as Minio from 'minio';
 import { CancelledError, LifeboatError, sortNewestFirst, type BucketVersioning, type S3Credentials, type StateLocation, type StateStore, type StoredVersion } from '../../core';
-import { loopbackOnly } from '../net/probe';
 
 export interface MinioStoreOptions {
   readonly location: Pick<StateLocation, 'endpoint' | 'bucket' | 'key' | 'region' | 'pathStyle'>;
@@ -17,6 +18,11 @@ export interface MinioStoreOptions {
   readonly timeoutMs?: number;
   /** LIFEBOAT_LAB=1: refuse any non-loopback endpoint without sending a packet. */
   readonly labOnly?: boolean;
+}
+
+/** The simulated lab's rule (as in ../net/probe, which this module does not import: it loads execa). */
+function loopbackOnly(host: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === 'localhost' || host === '::1';
 }
 
 /** Errors that mean the request never reached the server. */
@@ -49,6 +55,9 @@ export function createMinioStateStore(options: MinioStoreOptions): StateStore {
       secretKey: credentials.secretKey.reveal() ?? '',
       pathStyle: location.pathStyle,
       region: location.region || 'us-east-1',
+      // A fresh connection per request: a refused connection then proves a write was never sent,
+      // where a reused socket cut by a dying server leaves it unknown.
+      transportAgent: url.protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false }),
     });
     return client;
   };

@@ -317,17 +317,31 @@ export function diffLine(d: StateDiff): string {
 }
 
 /** After a failed write: read the current state back to say exactly what the store holds. */
-async function stateAfterFailedWrite(store: StateStore, f: StateRestoreFacts, written: Buffer, err: unknown): Promise<'intact' | 'written' | 'not-sent' | 'unknown'> {
-  try {
-    const now = await store.read(undefined);
-    const h = sha256(now);
-    if (h === sha256(written)) return 'written';
-    const latest = currentVersion(await store.listVersions());
-    if (latest?.versionId === f.currentVersionId) return 'intact';
-    return 'unknown';
-  } catch {
-    return LifeboatError.is(err, 'storeUnreachable') && err.details['sent'] === false ? 'not-sent' : 'unknown';
+async function stateAfterFailedWrite(store: StateStore, f: StateRestoreFacts, written: Buffer, err: unknown, delaysMs: readonly number[] = [0, 500, 1500]): Promise<'intact' | 'written' | 'not-sent' | 'unknown'> {
+  // A refused connection proves nothing was sent; otherwise read back, giving a short outage a chance.
+  if (LifeboatError.is(err, 'storeUnreachable') && err.details['sent'] === false) {
+    try {
+      return (await readBack(store, f, written)) ?? 'not-sent';
+    } catch {
+      return 'not-sent';
+    }
   }
+  for (const ms of delaysMs) {
+    if (ms) await new Promise((r) => setTimeout(r, ms));
+    try {
+      return (await readBack(store, f, written)) ?? 'unknown';
+    } catch {
+      // try again
+    }
+  }
+  return 'unknown';
+}
+
+async function readBack(store: StateStore, f: StateRestoreFacts, written: Buffer): Promise<'intact' | 'written' | undefined> {
+  const latest = currentVersion(await store.listVersions());
+  if (latest?.versionId === f.currentVersionId) return 'intact';
+  if (latest && !latest.isDeleteMarker && sha256(await store.read(latest.versionId)) === sha256(written)) return 'written';
+  return undefined;
 }
 
 /** `terraform init` then `terraform plan -detailed-exitcode`: the check that the state matches reality. */
