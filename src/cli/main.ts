@@ -8,6 +8,7 @@ import { environmentsCommand, type CliIo } from './commands/environments';
 import { restoreVmCommand, type RestoreVmOptions } from './commands/restoreVm';
 import { runbookCommand, type RunbookOptions } from './commands/runbook';
 import { restoreTfstateCommand, type RestoreTfstateOptions } from './commands/restoreTfstate';
+import { verifyBackupsCommand, type VerifyBackupsOptions } from './commands/verifyBackups';
 import { LifeboatError, parseDay, parseVmid, checkNodeName, checkStorageId } from '../core';
 import { initL10n, t } from './l10n';
 import { ExitCode, styles } from './output';
@@ -62,6 +63,19 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   tfstate.action(async (opts: RestoreTfstateOptions) => setExit(await restoreTfstateCommand(opts, io, () => io.err(`${t('Usage')}: lifeboat restore-tfstate ${tfstate.usage()}`))));
 
   program
+    .command('verify-backups')
+    .description(t('Verify every backup archive on the nodes (integrity, checksum, age), backup jobs and coverage, and the Terraform state versions; exit 0 ok, 1 warnings, 2 errors'))
+    .option('--full', t('also read each decompressed archive through vma verify / tar, and check running guests answer'))
+    .option('--reread', t('re-test archives whose checksum did not change since they last passed'))
+    .option('--env <env>', t('only this environment'), validated(checkEnvName))
+    .option('--vmid <vmid>', t('only this guest'), validated((v) => String(parseVmid(v))))
+    .option('--rpo-hours <hours>', t('recovery point objective when the backup schedule gives none (default 26)'), validated(checkHours))
+    .option('--json', t('print the result as JSON'))
+    .option('--root <dir>', t('the repository root (default: found from the current folder)'))
+    .option('--verbose', t('show debug lines'))
+    .action(async (opts: VerifyBackupsOptions) => setExit(await verifyBackupsCommand(opts, io)));
+
+  program
     .command('runbook')
     .description(t('Show what Lifeboat reads in a Markdown runbook: steps, estimates, commands, checklist items, RTO'))
     .argument('<file>', t('the runbook, e.g. docs/DISASTER-RECOVERY.md'))
@@ -75,6 +89,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     cmd.showHelpAfterError(`${t('Usage')}: ${name} ${cmd.usage()}\n${t('(run lifeboat --help for usage)')}`);
   }
   return program;
+}
+
+function checkHours(v: string): string {
+  if (!/^[1-9][0-9]{0,4}$/.test(v)) throw new LifeboatError('invalidValue', `invalid hours ${v}`, { field: 'hours', value: v, expected: 'a whole number of hours, e.g. 26' });
+  return v;
 }
 
 function checkEnvName(v: string): string {
