@@ -54,7 +54,7 @@ export async function run({ page, open, screenshot, lab }) {
   await page.waitForTimeout(500);
   await screenshot('restore-confirm');
   // Which button Enter would press (the issue asks for "default Cancel"): reported, not asserted.
-  const focused = await page.evaluate(() => (document.activeElement?.textContent ?? '').trim());
+  const focused = await page.evaluate(() => (globalThis.document.activeElement?.textContent ?? '').trim());
   console.log(`    note: the confirmation's focused button is "${focused}"`);
 
   await box.locator('.monaco-button', { hasText: /^Cancel$/ }).click();
