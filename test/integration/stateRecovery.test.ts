@@ -406,6 +406,23 @@ describe('state recovery against the lab (radosgw + Terraform stand-in)', functi
       assert.match(r.stderr, /Not confirmed \(no terminal to ask on\): nothing was changed/);
     });
 
+    it('--fallback with MinIO unreachable and no local copy: the state is lost, nothing changes, the terraform import list is printed', async () => {
+      const closed = net.createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+      const port = (closed.address() as net.AddressInfo).port;
+      await new Promise<void>((r) => closed.close(() => r()));
+      const root = scratchRepo('tfstate-prod', `http://127.0.0.1:${port}`);
+      const dir = path.join(root, 'infrastructure/proxmox/environments/prod');
+      const before = readFileSync(path.join(dir, 'backend.tf'), 'utf8');
+      const r = cli(['restore-tfstate', '--env', 'prod', '--fallback', '--force'], root);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /state of prod is lost/);
+      assert.match(r.stdout, /terraform import 'module\.vms\["gitea"\]\.proxmox_virtual_environment_vm\.this' alpha\/121/);
+      assert.match(r.stdout, /terraform import 'module\.containers\["dns"\]\.proxmox_virtual_environment_container\.this' alpha\/132/);
+      assert.equal(readFileSync(path.join(dir, 'backend.tf'), 'utf8'), before);
+      assert.ok(!existsSync(path.join(dir, 'terraform.tfstate')));
+    });
+
     it('Done when (on a copy of tfstate-prod): --restore of the second newest with --force --json exits 0, reports the safety copy and the plan, and the new current version has the old content with a higher serial', async () => {
       const bucket = await scratchBucket('done');
       const root = scratchRepo(bucket);

@@ -303,7 +303,9 @@ function buildRestorePlan(f: StateRestoreFacts, source: TerraformStateV4, curren
     title: msg('Restore the Terraform state of {0} from version {1}', f.environment, f.source.versionId),
     summary,
     warnings,
-    destroys: [],
+    destroys: f.current
+      ? [msg('The current state (version {0}, serial {1}) stops being the current version; it stays in the history and in the safety copy', f.current.versionId, f.current.serial ?? '?')]
+      : [],
     steps,
     nextSteps: [
       msg('Read the plan: apply only if it does what you expect, and never a plan that destroys guests you still run'),
