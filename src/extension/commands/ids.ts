@@ -19,6 +19,7 @@ export const commandIds = [
   'lifeboat.showBackupJobs',
   'lifeboat.checkMinioHealth',
   'lifeboat.checkMonitoringHealth',
+  'lifeboat.verifyBackups',
   'lifeboat.openRunbook',
 ] as const;
 

@@ -10,6 +10,7 @@ import type { CommandId } from './ids';
 import { restoreGuest, restoreGuestToNewId } from './restoreGuest';
 import { checkMinioHealth, checkMonitoringHealth, showBackupJobs, showBackups } from './inspect';
 import { isCancellation } from '../inventoryService';
+import { verifyBackups } from './verify';
 import { openRunbook } from '../runbook';
 
 type Handler = (s: Services) => (...args: never[]) => unknown;
@@ -35,6 +36,7 @@ export const commandTable: Record<CommandId, Handler> = {
   'lifeboat.showBackupJobs': showBackupJobs,
   'lifeboat.checkMinioHealth': checkMinioHealth,
   'lifeboat.checkMonitoringHealth': checkMonitoringHealth,
+  'lifeboat.verifyBackups': verifyBackups,
   'lifeboat.showLog': (s) => () => s.log.show(true),
   'lifeboat.openRepository': () => () => vscode.commands.executeCommand('vscode.openFolder', undefined, { forceNewWindow: false }),
   'lifeboat.openTfvars': () => (node?: { env?: { tfvarsPath: string } }) =>

@@ -6,5 +6,6 @@ export function registerViews(context: vscode.ExtensionContext, services: Servic
     treeDataProvider: services.recoveryTree,
     showCollapseAll: true,
   });
+  services.verify.attachView(view);
   context.subscriptions.push(view);
 }

@@ -15,7 +15,7 @@ export interface ItemLook {
   readonly color?: 'errorForeground' | 'list.warningForeground' | 'disabledForeground' | 'testing.iconPassed';
   readonly tooltip: string;
   /** Flags that also drive the context value (menus). */
-  readonly flags: readonly ('stale' | 'never' | 'missing' | 'protected' | 'failedVerification' | 'exists' | 'running')[];
+  readonly flags: readonly ('stale' | 'never' | 'missing' | 'protected' | 'failedVerification' | 'exists' | 'running' | 'corrupt')[];
 }
 
 /** "6 h ago", "3 d ago": how old a backup is, coarse on purpose. */
@@ -64,20 +64,24 @@ export function guestLook(declared: DeclaredGuest | undefined, guest: Guest | un
   };
 }
 
-export function backupLook(b: Backup, isNewest: boolean, rpoHours: number, now: Date, t: Translate): ItemLook {
+export function backupLook(b: Backup, isNewest: boolean, rpoHours: number, now: Date, t: Translate, verified?: 'corrupt' | 'ok'): ItemLook {
   const flags: ItemLook['flags'][number][] = [];
+  const corrupt = verified === 'corrupt';
+  if (corrupt) flags.push('corrupt');
   if (b.protected) flags.push('protected');
   if (b.verification === 'failed') flags.push('failedVerification');
   const stale = isNewest && now.getTime() - b.ctime * 1000 > rpoHours * 3600_000;
   if (stale) flags.push('stale');
   const parts = [age(b.ctime, now, t), gib(b.sizeBytes), b.format, b.storage];
+  if (corrupt) parts.unshift(t('CORRUPT'));
   if (b.notes) parts.push(b.notes);
   return {
     label: formatTime(b.ctime),
     description: parts.join(' · '),
-    icon: b.verification === 'failed' ? 'error' : b.protected ? 'lock' : stale ? 'warning' : b.verification === 'ok' ? 'verified' : 'archive',
-    color: b.verification === 'failed' ? 'errorForeground' : stale ? 'list.warningForeground' : b.verification === 'ok' ? 'testing.iconPassed' : undefined,
+    icon: corrupt || b.verification === 'failed' ? 'error' : b.protected ? 'lock' : stale ? 'warning' : b.verification === 'ok' || verified === 'ok' ? 'verified' : 'archive',
+    color: corrupt || b.verification === 'failed' ? 'errorForeground' : stale ? 'list.warningForeground' : b.verification === 'ok' || verified === 'ok' ? 'testing.iconPassed' : undefined,
     tooltip: [
+      corrupt ? t('CORRUPT: failed the last backup verification — do not restore from it') : verified === 'ok' ? t('Intact at the last backup verification') : '',
       b.volid,
       t('Node {0}, storage {1}', b.node, b.storage),
       t('Size {0}, format {1}', gib(b.sizeBytes), b.format),

@@ -46,6 +46,14 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
     this.changed.fire(undefined);
   }
 
+  private verdictOf: (volid: string) => 'corrupt' | 'ok' | undefined = () => undefined;
+
+  /** Marks backups with the last verification's verdict, and redraws when it changes. */
+  showVerdicts(source: { verdictOf(volid: string): 'corrupt' | 'ok' | undefined; onDidChange: vscode.Event<void> }): void {
+    this.verdictOf = (volid) => source.verdictOf(volid);
+    this.register(source.onDidChange(() => this.changed.fire(undefined)));
+  }
+
   loadMore(guestKey: string): void {
     this.backupLimit.set(guestKey, (this.backupLimit.get(guestKey) ?? BACKUP_PAGE) + BACKUP_PAGE);
     this.changed.fire(undefined);
@@ -137,7 +145,7 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
         return item;
       }
       case 'backup': {
-        const look = backupLook(element.backup, element.isNewest, rpo(element.env), this.now(), vscode.l10n.t);
+        const look = backupLook(element.backup, element.isNewest, rpo(element.env), this.now(), vscode.l10n.t, this.verdictOf(element.backup.volid));
         const item = fromLook(look, vscode.TreeItemCollapsibleState.None);
         item.id = `backup/${element.backup.volid}`;
         item.contextValue = [ContextValues.backup, ...look.flags].join('.');
