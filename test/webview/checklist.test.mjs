@@ -4,6 +4,7 @@
 // stub acquireVsCodeApi; ToWebview messages in, DOM and posted ToHost messages asserted.
 // Usage: npm run build && node test/webview/checklist.test.mjs
 // Writes { suite: 'webview', passed, failed } to $TEST_SUMMARY or test-results/webview.json.
+/* global window, document */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -44,24 +45,18 @@ async function open(browser) {
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.setContent('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><main id="app"></main></body></html>');
   await page.evaluate(() => {
-    // @ts-ignore
-    window.__posted = [];
-    // @ts-ignore
-    window.__state = undefined;
-    // @ts-ignore
-    window.acquireVsCodeApi = () => ({
-      // @ts-ignore
-      postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
-      // @ts-ignore
-      getState: () => window.__state,
-      // @ts-ignore
-      setState: (s) => { window.__state = s; },
+    const w = /** @type {any} */ (window);
+    w.__posted = [];
+    w.__state = undefined;
+    w.acquireVsCodeApi = () => ({
+      postMessage: (/** @type {unknown} */ m) => w.__posted.push(JSON.parse(JSON.stringify(m))),
+      getState: () => w.__state,
+      setState: (/** @type {unknown} */ st) => { w.__state = st; },
     });
   });
   await page.addScriptTag({ path: BUNDLE });
   const send = (msg) => page.evaluate((m) => window.postMessage(m, '*'), msg);
-  // @ts-ignore
-  const posted = () => page.evaluate(() => window.__posted);
+  const posted = () => page.evaluate(() => /** @type {any} */ (window).__posted);
   const settle = () => page.waitForTimeout(50);
   return { page, send, posted, settle, errors };
 }
