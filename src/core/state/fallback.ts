@@ -90,7 +90,7 @@ export async function planFallback(env: EnvironmentConfig, deps: StateDeps, sign
     const local = await readLocalState(localState);
     const copy = local ? undefined : await newestSafetyCopy(deps.root, env.name);
     if (local) source = { kind: 'local-file', path: localState, body: local.body, state: local.state };
-    else if (copy) source = { kind: 'safety-copy', path: copy.path, body: copy.body, state: parseState(copy.body).ok ? (parseState(copy.body) as { state: TerraformStateV4 }).state : (undefined as never) };
+    else if (copy) source = { kind: 'safety-copy', path: copy.path, body: copy.body, state: copy.state };
     else {
       throw new LifeboatError('storeUnreachable', `MinIO (${store.endpoint}) is unreachable (${health.error}) and there is no local copy of the ${env.name} state (no ${localState}, no safety copy under .lifeboat/safety): the state is lost. Nothing was changed. Rebuild it with terraform import (lifeboat restore-tfstate --env ${env.name} --fallback lists the commands), or bring MinIO back.`, { stateLost: true, environment: env.name });
     }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LifeboatError } from '../errors';
-import { parseState } from './model';
+import { parseState, type TerraformStateV4 } from './model';
 
 export function sha256(body: Buffer | string): string {
   return createHash('sha256').update(body).digest('hex');
@@ -72,6 +72,7 @@ export interface FoundSafetyCopy {
   readonly lineage: string;
   readonly sha256: string;
   readonly body: Buffer;
+  readonly state: TerraformStateV4;
 }
 
 /** The newest safety copy of `env` that passes its checksum and is a valid state, if any. */
@@ -89,7 +90,7 @@ export async function newestSafetyCopy(root: string, env: string): Promise<Found
     try {
       const { sha256: hash, body } = await verifySafetyCopy(file);
       const parsed = parseState(body);
-      if (parsed.ok) return { path: file, serial: parsed.state.serial, lineage: parsed.state.lineage, sha256: hash, body };
+      if (parsed.ok) return { path: file, serial: parsed.state.serial, lineage: parsed.state.lineage, sha256: hash, body, state: parsed.state };
     } catch {
       // A damaged copy is skipped; the next older one may be good.
     }

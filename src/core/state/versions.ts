@@ -69,7 +69,7 @@ export async function listStateVersions(store: StateStore, options: ListStateVer
   return listed.map((v) => ({ ...v, meta: metas.get(v.versionId) }));
 }
 
-/** The current version (the latest that is not a delete marker is NOT current when a marker is latest). */
+/** The current version as the store marks it (`IsLatest`; it may be a delete marker), else the newest. */
 export function currentVersion<T extends StoredVersion>(versions: readonly T[]): T | undefined {
   return versions.find((v) => v.isLatest) ?? sortNewestFirst(versions)[0];
 }
