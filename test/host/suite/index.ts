@@ -5,6 +5,7 @@ import { mocha } from './setup';
 import './activation.test';
 import './commands.test';
 import './recoveryTree.test';
+import './runbook.test';
 
 /** Machine-readable lines parsed by scripts/e2e/runHost.mjs (it streams what is between them). */
 export const START_MARKER = 'LIFEBOAT_HOST_START';
