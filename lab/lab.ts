@@ -649,6 +649,10 @@ const USAGE = `Usage: npm run lab -- <command>
   fault '<json>' | clear                                          inject a fault (see docs/lab.md)`;
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // `npm run lab -- status | head -1` must not end in an EPIPE stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'up':

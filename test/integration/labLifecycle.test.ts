@@ -42,7 +42,7 @@ describe('lab: up and down', function () {
     assert.deepEqual([again.stopped, again.remaining], [[], []]);
   });
 
-  it('up (OpenSSH) is ready well under 20 s and writes the workspace, env and shims', async () => {
+  it('up (OpenSSH unless restoring a lab found running) is ready well under 20 s and writes the workspace, env and shims', async () => {
     const p = labPaths();
     const t0 = Date.now();
     const options: UpOptions = restore ?? { mode: 'openssh', timeScale: 0.02 };
