@@ -5,6 +5,7 @@ import { mocha } from '../suite/setup';
 import './labEnvironment.test';
 import './labCodeLens.test';
 import './labExplorer.test';
+import './labRestoreRefused.test';
 
 export const START_MARKER = 'LIFEBOAT_HOST_START';
 export const RESULT_MARKER = 'LIFEBOAT_HOST_RESULT';

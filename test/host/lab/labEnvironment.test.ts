@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { getApi, getExtension } from '../suite/helpers';
+import { getExtension } from '../suite/helpers';
+import { labApi } from './labHelpers';
 
 describe('lab: the extension host on the simulated homelab', () => {
   it('inherits the lab environment of .lab/env', () => {
@@ -26,7 +27,7 @@ describe('lab: the extension host on the simulated homelab', () => {
   });
 
   it('activates and registers every command of package.json', async () => {
-    await getApi();
+    await labApi();
     const json = getExtension().packageJSON as { contributes: { commands: { command: string }[] } };
     const declared = json.contributes.commands.map((c) => c.command);
     assert.ok(declared.length >= 17, `${declared.length} commands declared`);

@@ -3,13 +3,20 @@
 import { execFileSync } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { RecoveryNode, RecoveryTreeProvider } from '../../../src/extension/views/recoveryTree';
-import { childrenOf, getApi, poll } from '../suite/helpers';
+import { childrenOf, getApi, getExtension, poll } from '../suite/helpers';
 
 export interface LabApi {
   recoveryTree: RecoveryTreeProvider;
 }
 
+/**
+ * The API once activation has finished. Called right at the start of the run (with --grep), an early
+ * `ext.activate()` was seen to resolve with undefined exports while workspaceContains activation was
+ * still running: wait for `isActive` first, as test/host/suite/activation.test.ts does.
+ */
 export async function labApi(): Promise<LabApi> {
+  const ext = getExtension();
+  await poll(() => ext.isActive, (active) => active, 30_000);
   return (await getApi()) as unknown as LabApi;
 }
 
