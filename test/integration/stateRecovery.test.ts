@@ -78,8 +78,17 @@ describe('state recovery against the lab (radosgw + Terraform stand-in)', functi
 
   after(async () => {
     proxy.stop();
-    // Scratch buckets are left for inspection only when a test failed; the lab is throw-away anyway.
-    void created;
+    // The scratch buckets go (radosgw's memstore keeps everything in RAM); best effort.
+    for (const bucket of created) {
+      try {
+        const all: { name: string; versionId: string }[] = [];
+        for await (const o of s3.listObjects(bucket, '', true, { IncludeVersion: true }) as AsyncIterable<{ name: string; versionId?: string }>) all.push({ name: o.name, versionId: o.versionId ?? 'null' });
+        for (let i = 0; i < all.length; i += 500) await s3.removeObjects(bucket, all.slice(i, i + 500));
+        await s3.removeBucket(bucket);
+      } catch {
+        // left behind: the lab is throw-away
+      }
+    }
   });
 
   /** A new versioned bucket holding a copy of tfstate-prod's history (same contents, new version ids). */
@@ -128,6 +137,7 @@ describe('state recovery against the lab (radosgw + Terraform stand-in)', functi
   it('lists more than 1,000 versions across pages, delete markers included, newest first', async () => {
     const bucket = `lbs-paging-${Date.now().toString(36)}`;
     await ensureVersionedBucket(s3, bucket);
+    created.push(bucket);
     await writeStateVersions(s3, bucket, 'terraform.tfstate', 1003, { concurrency: 16 });
     await s3.removeObject(bucket, 'terraform.tfstate'); // a delete marker
     await writeStateVersions(s3, bucket, 'terraform.tfstate', 2, { firstSerial: 2000 });
@@ -213,6 +223,7 @@ describe('state recovery against the lab (radosgw + Terraform stand-in)', functi
     await assert.rejects(planStateRestore({ version: 'current~1' }, env, deps, signal()), (e: unknown) => LifeboatError.is(e, 'versioningDisabled') && /Suspended.*ROLLBACK IS IMPOSSIBLE.*mc version enable <alias>\//s.test(e.message));
     const plain = `lbs-plain-${Date.now().toString(36)}`;
     await s3.makeBucket(plain, 'us-east-1');
+    created.push(plain);
     await s3.putObject(plain, 'terraform.tfstate', Buffer.from('{}'), 2);
     const root2 = scratchRepo(plain);
     const env2 = await prodEnv(root2);

@@ -9,7 +9,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as Minio from 'minio';
-import { CancelledError, LifeboatError, sortNewestFirst, type BucketVersioning, type S3Credentials, type StateLocation, type StateStore, type StoredVersion } from '../../core';
+import { CancelledError, LifeboatError, s3Credentials, sortNewestFirst, stateLocation, type BucketVersioning, type EnvironmentConfig, type S3Credentials, type StateLocation, type StateStore, type StoredVersion } from '../../core';
 
 export interface MinioStoreOptions {
   readonly location: Pick<StateLocation, 'endpoint' | 'bucket' | 'key' | 'region' | 'pathStyle'>;
@@ -205,4 +205,24 @@ export function createMinioStateStore(options: MinioStoreOptions): StateStore {
       }
     },
   };
+}
+
+/**
+ * The store of an environment's state, as the CLI and the extension need it: the location from its
+ * backend.tf (a commented-out backend while on a local fallback), the credentials from the
+ * environment variables or the minio block — or `credentials` supplied by the caller (VS Code
+ * SecretStorage). Throws `authFailed` when there are none, saying where they are looked for.
+ */
+export function stateStoreForEnvironment(
+  env: EnvironmentConfig,
+  environments: readonly EnvironmentConfig[],
+  processEnv: Readonly<Record<string, string | undefined>>,
+  options: { readonly credentials?: S3Credentials; readonly timeoutMs?: number } = {},
+): { store: StateStore; location: StateLocation; credentials: S3Credentials } {
+  const location = stateLocation(env);
+  const credentials = options.credentials ?? s3Credentials(environments, processEnv);
+  if (!credentials) {
+    throw new LifeboatError('authFailed', 'no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the variable named by the minio block\'s root_password placeholder (MINIO_ROOT_PASSWORD)', { endpoint: location.endpoint });
+  }
+  return { store: createMinioStateStore({ location, credentials, labOnly: processEnv['LIFEBOAT_LAB'] === '1', timeoutMs: options.timeoutMs }), location, credentials };
 }

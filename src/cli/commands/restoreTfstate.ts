@@ -6,10 +6,10 @@
 import {
   compareWithInventory, diffLine, diffStates, fallbackAftermath, findVersion, importGuide, LifeboatError, listStateVersions,
   loadInventory, parseState, planFallback, planReturn, planStateRestore, returnAftermath, returnLocation, runPlan,
-  s3Credentials, stateLocation, stateRestoreAftermath, stateText, type EnvironmentConfig, type Message, type Plan,
+  s3Credentials, stateRestoreAftermath, stateText, type EnvironmentConfig, type Message, type Plan,
   type RunReport, type S3Credentials, type StateDeps, type StateDiff, type StateLocation, type StateStore, type StateVersion,
 } from '../../core';
-import { createMinioStateStore } from '../../adapters/s3/minioStore';
+import { createMinioStateStore, stateStoreForEnvironment } from '../../adapters/s3/minioStore';
 import { createTerraformRunner } from '../../adapters/terraform/execaRunner';
 import { planLines, render, reportLines } from '../../shared/reportText';
 import { planJson, reportJson, saveReport } from '../../shared/reportData';
@@ -65,8 +65,7 @@ export async function restoreTfstateCommand(o: RestoreTfstateOptions, io: CliIo,
     }
     const credentials = s3Credentials(rt.discovery.environments, io.env);
     if (o.return) return await returnCommand(env, o, io, rt, credentials);
-    const location = stateLocation(env);
-    const store = makeStore(location, credentials, io);
+    const { store } = stateStoreForEnvironment(env, rt.discovery.environments, io.env, { timeoutMs: Number(io.env.LIFEBOAT_S3_TIMEOUT_MS) || undefined });
     if (o.list) return await listCommand(env, store, o, io);
     if (o.show !== undefined) return await showCommand(env, store, o.show, o, io, rt);
     if (o.diff) return await diffCommand(store, o.diff[0]!, o.diff[1], o, io);
