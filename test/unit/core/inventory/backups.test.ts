@@ -28,7 +28,47 @@ describe('inventory/backups decisions', () => {
   describe('chooseBackup', () => {
     it('takes the newest backup by default, across storages (dir and PBS)', () => {
       assert.equal(chooseBackup(inv.backups, 121).volid, 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst');
-      assert.equal(chooseBackup(inv.backups, 131).volid, 'pbs:backup/ct/131/2026-11-21T00:30:40Z');
+      const pbsOk = backup('pbs:backup/vm/121/2026-11-22T00:30:03Z', 1795307403, { pbs: true, format: 'pbs-vm', verification: 'ok' });
+      assert.equal(chooseBackup([...inv.backups, pbsOk], 121).volid, pbsOk.volid, 'a newer PBS snapshot that passed verification wins');
+    });
+
+    it('never takes a PBS snapshot that failed verification: the newest other backup instead', () => {
+      // 131's newest backup is pbs:backup/ct/131/2026-11-21T00:30:40Z, whose last verification failed.
+      assert.equal(inv.backups.filter((b) => b.vmid === 131).sort((a, b) => b.ctime - a.ctime)[0]?.verification, 'failed', 'precondition');
+      assert.equal(chooseBackup(inv.backups, 131).volid, 'backups:backup/vzdump-lxc-131-2026_11_20-01_30_04.tar.zst');
+      const list = [
+        backup('pbs:backup/vm/121/2026-11-22T00:30:03Z', 1795307403, { pbs: true, format: 'pbs-vm', verification: 'failed' }),
+        backup('pbs:backup/vm/121/2026-11-21T00:30:03Z', 1795221003, { pbs: true, format: 'pbs-vm', verification: undefined }),
+        backup('pbs:backup/vm/121/2026-11-20T00:30:03Z', 1795134603, { pbs: true, format: 'pbs-vm', verification: 'ok' }),
+      ];
+      assert.equal(chooseBackup(list, 121).volid, 'pbs:backup/vm/121/2026-11-21T00:30:03Z', 'a snapshot never verified is not a failed one');
+    });
+
+    it('--date never takes a failed snapshot either: that day has no usable backup', () => {
+      const list = [
+        backup('pbs:backup/vm/121/2026-11-22T00:30:03Z', 1795307403, { pbs: true, format: 'pbs-vm', verification: 'failed' }),
+        backup('pbs:backup/vm/121/2026-11-20T00:30:03Z', 1795134603, { pbs: true, format: 'pbs-vm', verification: 'ok' }),
+      ];
+      assert.throws(() => chooseBackup(list, 121, '2026-11-22'), (err) => LifeboatError.is(err, 'noBackupOnDate') && err.details.available === '2026-11-20');
+    });
+
+    it('every backup of the guest failed its verification → backupCorrupt (with or without a date)', () => {
+      const list = [
+        backup('pbs:backup/vm/121/2026-11-22T00:30:03Z', 1795307403, { pbs: true, format: 'pbs-vm', verification: 'failed' }),
+        backup('pbs:backup/vm/121/2026-11-20T00:30:03Z', 1795134603, { pbs: true, format: 'pbs-vm', verification: 'failed' }),
+        backup('backups:backup/vzdump-qemu-122-2026_11_20-13_05_40.vma.zst', 1795190740, { vmid: 122 }),
+      ];
+      for (const date of [undefined, '2026-11-20']) {
+        assert.throws(() => chooseBackup(list, 121, date), (err) => {
+          assert.ok(LifeboatError.is(err, 'backupCorrupt'), String(err));
+          assert.equal(err.message, 'every backup of 121 failed its last verification');
+          assert.equal(err.details.vmid, 121);
+          return true;
+        });
+      }
+      const only131 = inv.backups.filter((b) => b.vmid === 131 && b.verification === 'failed');
+      assert.equal(only131.length, 1);
+      assert.throws(() => chooseBackup(only131, 131), (err) => LifeboatError.is(err, 'backupCorrupt'));
     });
 
     it('does not depend on the order of the list', () => {

@@ -122,6 +122,28 @@ describe('inventory/loadInventory against fake nodes', () => {
     assert.ok(!inv.backups.some((b) => b.volid.includes('something')));
   });
 
+  it('drops listing rows whose volid is not a vzdump or PBS volid, with a warning naming each', async () => {
+    const { pool, beta } = homelab();
+    const hostile = [
+      'local:backup/vzdump-qemu-201-2026_01_02-03_04_05.vma.zst;rm -rf /',
+      'local:backup/vzdump-qemu-201-2026_01_02-03_04_05.vma.zst $(reboot)',
+      'local:backup/../../etc/shadow',
+      'local:backup/vzdump-qemu-201-manual.vma.zst',
+    ];
+    beta.on(pveshGet('/nodes/beta/storage/local/content', '--content', 'backup'), json([
+      ...fixtureJson<unknown[]>('content-local-beta.json'),
+      ...hostile.map((volid, i) => ({ content: 'backup', ctime: 1795300000 + i, format: 'vma.zst', size: 1000, subtype: 'qemu', vmid: 201, volid })),
+    ]));
+    const log = new RecordingLogSink();
+    const inv = await loadInventory({ nodes: NODES, pool, log });
+    assert.equal(inv.backups.length, 12, 'the valid backups only');
+    assert.deepEqual(inv.backups.filter((b) => hostile.includes(b.volid) || b.ctime >= 1795300000), []);
+    for (const volid of hostile) {
+      assert.deepEqual(log.grep(volid), [`warn: beta: ignoring ${JSON.stringify(volid)} on local: not a vzdump backup name`]);
+    }
+    assert.equal(inv.nodes.find((n) => n.node === 'beta')?.reachable, true, 'the node is read all the same');
+  });
+
   // Was a bug (fixed): backups were de-duplicated by volid across nodes, so `local:backup/X` on alpha and on
   // beta (e.g. a dump copied from beta to alpha) became one, attributed to whichever node answered first.
   it('keeps the same file name on two nodes\' local storages as two backups', async () => {

@@ -117,6 +117,44 @@ describe('procedure/runPlan', () => {
     assert.deepEqual(report.aftermath.map(english), ['VM 121 was stopped']);
   });
 
+  it('an aftermath that throws still yields the report, with the generic aftermath line, and the error logged', async () => {
+    const log = new RecordingLogSink();
+    const report = await runPlan(plan([
+      step('stop', async (ctx) => { ctx.facts.set('stopped', 'true'); }, { destructive: true }),
+      step('restore', async () => { throw new LifeboatError('taskFailed', 'unable to restore VM 121'); }, { destructive: true }),
+      step('start', async () => undefined),
+    ]), {
+      signal: new AbortController().signal, log,
+      aftermath: () => { throw new LifeboatError('invalidValue', 'volume "vm/121/x" is not valid'); },
+    });
+    assert.equal(report.status, 'failed');
+    assert.equal(report.changed, true);
+    assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [['stop', 'done'], ['restore', 'failed'], ['start', 'not-run']]);
+    assert.deepEqual(report.steps[1]?.error, { reason: 'taskFailed', message: 'unable to restore VM 121' });
+    assert.deepEqual(report.facts, { stopped: 'true' });
+    assert.deepEqual(report.aftermath.map(english), ['Some steps changed things before the run stopped; see each step above.']);
+    assert.deepEqual(log.grep('could not describe the state left behind'), ['error: [p1] could not describe the state left behind: LifeboatError: volume "vm/121/x" is not valid']);
+  });
+
+  it('a cancelled run whose aftermath throws still yields a cancelled report', async () => {
+    const ac = new AbortController();
+    const report = await runPlan(plan([
+      step('stop', async () => { ac.abort(); }, { destructive: true }),
+      step('restore', async () => undefined, { destructive: true }),
+    ]), { signal: ac.signal, log: new RecordingLogSink(), aftermath: () => { throw new TypeError('boom'); } });
+    assert.equal(report.status, 'cancelled');
+    assert.deepEqual(report.steps.map((x) => x.status), ['done', 'not-run']);
+    assert.deepEqual(report.aftermath.map(english), ['Some steps changed things before the run stopped; see each step above.']);
+  });
+
+  it('without an aftermath, a run that changed things gets the generic line', async () => {
+    const report = await runPlan(plan([
+      step('stop', async () => undefined, { destructive: true }),
+      step('restore', async () => { throw new Error('boom'); }),
+    ]), { signal: new AbortController().signal, log: new RecordingLogSink() });
+    assert.deepEqual(report.aftermath.map(english), ['Some steps changed things before the run stopped; see each step above.']);
+  });
+
   it('a cancelled run that changed nothing says so', async () => {
     const ac = new AbortController();
     ac.abort();

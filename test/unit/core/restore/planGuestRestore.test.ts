@@ -1,13 +1,16 @@
 import * as assert from 'node:assert/strict';
 import { LifeboatError } from '../../../../src/core/errors';
 import { english } from '../../../../src/core/procedure/message';
-import { planGuestRestore } from '../../../../src/core/restore/guestRestore';
+import { runPlan } from '../../../../src/core/procedure/engine';
+import { planGuestRestore, restoreAftermath } from '../../../../src/core/restore/guestRestore';
 import { fail } from '../../../fakes/fakeNodeShell';
 import { fixtureJson, json, taskListAnswer, tasksCommand } from '../../../fakes/pveHomelab';
 import { isReadOnly, restoreScenario } from '../../../fakes/restoreScenario';
 
 const NEWEST_121 = 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst';
 const CT_131 = 'backups:backup/vzdump-lxc-131-2026_11_20-01_30_04.tar.zst';
+/** The newest backup of 131: a PBS snapshot whose last verification failed (content-pbs.json). */
+const PBS_FAILED_131 = 'pbs:backup/ct/131/2026-11-21T00:30:40Z';
 const GiB = 1024 ** 3;
 
 const reason = (r: string) => (err: unknown) => {
@@ -37,8 +40,13 @@ describe('restore/planGuestRestore', () => {
       const cmd = (id: string) => plan.steps.find((x) => x.id === id)?.commands ?? [];
       assert.deepEqual(cmd('check-archive'), ['test -s /mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst && zstd -q -t /mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst']);
       assert.equal(cmd('stop')[0], 'qm shutdown 121 --timeout 60');
-      assert.deepEqual(cmd('safety-point'), ["vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore'"]);
+      assert.equal(cmd('safety-point').length, 2);
+      assert.match(cmd('safety-point')[0] ?? '', /^setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-121-[a-z0-9]+-safety\.log 2>&1 < \/dev\/null & echo \$!$/);
+      assert.equal(cmd('safety-point')[1], 'pvesh get /nodes/alpha/tasks/<UPID>/status   # followed until it ends');
       assert.match(cmd('restore')[0] ?? '', new RegExp(`^setsid nohup qmrestore ${NEWEST_121} 121 --force 1 > /tmp/lifeboat-restore-121-[a-z0-9]+\\.log 2>&1 < /dev/null & echo \\$!$`));
+      assert.equal(cmd('restore')[1], 'pvesh get /nodes/alpha/tasks/<UPID>/status   # followed until it ends');
+      const planId = /lifeboat-(restore-121-[a-z0-9]+)\.log/.exec(cmd('restore')[0] ?? '')?.[1];
+      assert.ok(planId && (cmd('safety-point')[0] ?? '').includes(`/tmp/lifeboat-${planId}-safety.log`), 'the safety point has a log of its own, named after the plan');
       assert.ok(!(cmd('restore')[0] ?? '').includes('--unique'));
       assert.deepEqual(cmd('start'), ['qm start 121']);
       const all = plan.steps.flatMap((x) => x.commands).join('\n');
@@ -178,10 +186,31 @@ describe('restore/planGuestRestore', () => {
       await assert.rejects(planGuestRestore({ vmid: 131, targetId: 121 }, s.deps), (err) => LifeboatError.is(err), 'the target id counts, whatever the source');
     });
 
-    it('an empty archive or a PBS snapshot that failed verification → backupCorrupt', async () => {
+    it('an empty archive → backupCorrupt', async () => {
       const s = await restoreScenario({ backupsContent: (rows) => rows.map((r) => (String(r.volid).endsWith('13_05_40.vma.zst') ? { ...r, size: 0 } : r)) });
-      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), reason('backupCorrupt'));
-      await assert.rejects(planGuestRestore({ vmid: 131 }, s.deps), (err) => reason('backupCorrupt')(err) && /failed its last PBS verification/.test((err as Error).message));
+      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), (err) => reason('backupCorrupt')(err) && /backup backups:backup\/vzdump-qemu-121-2026_11_20-13_05_40\.vma\.zst is empty \(0 bytes\)/.test((err as Error).message));
+      assert.deepEqual(s.alpha.commands.filter((c) => !isReadOnly(c)), []);
+    });
+
+    it('the newest backup is a PBS snapshot that failed verification → the next good backup is chosen', async () => {
+      const s = await restoreScenario();
+      assert.equal(s.inventory.backups.filter((b) => b.vmid === 131).sort((a, b) => b.ctime - a.ctime)[0]?.volid, PBS_FAILED_131, 'precondition: the newest backup of 131 failed its verification');
+      const { facts, plan } = await planGuestRestore({ vmid: 131 }, s.deps);
+      assert.equal(facts.backup.volid, CT_131);
+      assert.ok(!plan.steps.flatMap((x) => x.commands).some((c) => c.includes('ct/131/2026-11-21T00:30:40Z')), 'the failed snapshot is in no command');
+    });
+
+    it('a PBS snapshot that failed verification, asked for by name → backupCorrupt', async () => {
+      const s = await restoreScenario();
+      await assert.rejects(planGuestRestore({ vmid: 131, volid: PBS_FAILED_131 }, s.deps), (err) => reason('backupCorrupt')(err) && /failed its last PBS verification/.test((err as Error).message));
+      assert.deepEqual(s.alpha.commands.filter((c) => !isReadOnly(c)), []);
+    });
+
+    it('every backup of the guest failed its PBS verification → backupCorrupt, nothing changed', async () => {
+      const s = await restoreScenario({ backupsContent: (rows) => rows.filter((r) => r.vmid !== 131), alphaLocalContent: (rows) => rows.filter((r) => r.vmid !== 131) });
+      assert.deepEqual(s.inventory.backups.filter((b) => b.vmid === 131).map((b) => [b.volid, b.verification]), [[PBS_FAILED_131, 'failed']], 'precondition: its only backup failed verification');
+      await assert.rejects(planGuestRestore({ vmid: 131 }, s.deps), (err) => reason('backupCorrupt')(err) && /every backup of 131 failed its last verification/.test((err as Error).message));
+      assert.deepEqual(s.alpha.commands.filter((c) => !isReadOnly(c)), []);
     });
 
     it('a backup of the other kind for the same VMID → vmidInUse (a VM is not overwritten with a container)', async () => {
@@ -195,15 +224,22 @@ describe('restore/planGuestRestore', () => {
       await assert.rejects(planGuestRestore({ vmid: 121 }, { ...s.deps, inventory }), reason('hostUnreachable'));
     });
 
-    it('a hostile file name in a listing is refused by validation and never reaches a command', async () => {
+    it('a hostile file name in a listing never becomes a backup: left out with a warning, the newest valid backup is restored, no command carries it', async () => {
       const hostile = 'local:backup/vzdump-qemu-121-2026_01_02-03_04_05.vma.zst;rm -rf /';
       const s = await restoreScenario({ backupsContent: (rows) => [...rows, { content: 'backup', ctime: 1795200000, format: 'vma.zst', size: 2262892544, subtype: 'qemu', vmid: 121, volid: hostile }] });
-      assert.equal(s.inventory.backups.find((b) => b.vmid === 121)?.volid, hostile, 'precondition: it is the newest backup of 121');
-      await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), reason('invalidValue'));
-      await assert.rejects(planGuestRestore({ vmid: 121, volid: hostile }, s.deps), reason('invalidValue'));
+      assert.deepEqual(s.inventory.backups.filter((b) => b.volid.includes('rm -rf')), [], 'the hostile row is not in the inventory');
+      assert.equal(s.log.grep(`warn: alpha: ignoring ${JSON.stringify(hostile)} on backups: not a vzdump backup name`).length, 1);
+      assert.equal(s.log.grep(`warn: beta: ignoring ${JSON.stringify(hostile)} on backups: not a vzdump backup name`).length, 1, 'each node that lists it says so');
+      const { plan, facts } = await planGuestRestore({ vmid: 121 }, s.deps);
+      assert.equal(facts.backup.volid, NEWEST_121, 'the newest valid backup, although the hostile row was newer');
+      assert.deepEqual(plan.steps.flatMap((x) => x.commands).filter((c) => c.includes('rm -rf') || c.includes(';rm')), []);
+      await assert.rejects(planGuestRestore({ vmid: 121, volid: hostile }, s.deps), (err) => reason('noBackup')(err) && (err as Error).message === `backup ${hostile} is not visible from node alpha`);
+      s.markPlanned();
+      const report = await runPlan(plan, { signal: new AbortController().signal, log: s.log, aftermath: (f) => restoreAftermath(facts, f) });
+      assert.equal(report.status, 'succeeded', JSON.stringify(report.steps.map((x) => [x.id, x.status, x.error?.message])));
+      assert.ok(s.runCommands().some((c) => c.includes(`qmrestore ${NEWEST_121} 121 --force 1 `)));
       const sent = [...s.alpha.commands, ...s.beta.commands];
-      assert.deepEqual(sent.filter((c) => c.includes('rm -rf') || c.includes(';rm')), []);
-      assert.deepEqual(sent.filter((c) => !isReadOnly(c)), []);
+      assert.deepEqual(sent.filter((c) => c.includes('rm -rf') || c.includes(';rm') || c.includes('2026_01_02-03_04_05')), []);
     });
 
     it('the archive path the node prints is data: quoted as one argument in the integrity check', async () => {

@@ -4,10 +4,18 @@ import { runPlan } from '../../../../src/core/procedure/engine';
 import { english } from '../../../../src/core/procedure/message';
 import { planGuestRestore, restoreAftermath, type GuestRestoreRequest } from '../../../../src/core/restore/guestRestore';
 import { fail, json } from '../../../fakes/fakeNodeShell';
-import { fixtureJson, pveshGet, tasksCommand } from '../../../fakes/pveHomelab';
-import { RESTORE_UPID, SAFETY_VOLID, declaredGuest, restoreScenario, type Scenario, type ScenarioOptions } from '../../../fakes/restoreScenario';
+import { fixtureJson, pveshGet } from '../../../fakes/pveHomelab';
+import {
+  CT_SAFETY_UPID, LAUNCH_EPOCH, PBS_SAFETY_SNAPSHOT, RESTORE_UPID, SAFETY_UPID, SAFETY_VOLID, declaredGuest, restoreScenario, taskCommand, vzdumpFailedLog,
+  type Scenario, type ScenarioOptions,
+} from '../../../fakes/restoreScenario';
 
 const NEWEST_121 = 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst';
+/** The safety point's vzdump, launched detached from the SSH session like the restore. */
+const SAFETY_LAUNCH_121 = new RegExp(String.raw`^date \+%s; setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > /tmp/lifeboat-restore-121-\w+-safety\.log 2>&1 < /dev/null & echo \$!$`);
+const VZDUMP_121 = /^date \+%s; setsid nohup vzdump 121 /;
+const RESTORE_STATUS = taskCommand(RESTORE_UPID, 'status');
+const RESTORE_LOG = taskCommand(RESTORE_UPID, 'log');
 
 async function run(request: GuestRestoreRequest, s: Scenario, signal = new AbortController().signal) {
   const { plan, facts } = await planGuestRestore(request, s.deps);
@@ -29,22 +37,31 @@ describe('restore: running a guest-restore plan against a fake node', () => {
       ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'done'], ['restore', 'done'], ['start', 'done'], ['reachability', 'done'],
     ]);
     assert.equal(report.facts.safetyPoint, SAFETY_VOLID);
+    assert.equal(report.facts.safetyTask, SAFETY_UPID);
     assert.equal(report.facts.restoreTask, RESTORE_UPID);
     assert.equal(report.facts.address, '10.20.0.21');
     assert.equal(report.facts.reachability, 'tcp/22 ok, ping ok');
     assert.equal(report.changed, true);
     assert.deepEqual(report.aftermath, []);
+    assert.equal(english(report.steps[2]!.detail!), `Safety point ${SAFETY_VOLID}`);
     assert.equal(english(report.steps[3]!.detail!), `Task ${RESTORE_UPID} ended: OK`);
 
     const cmds = s.runCommands();
     const at = (re: RegExp) => cmds.findIndex((c) => re.test(c));
+    const last = (re: RegExp) => cmds.reduce((found, c, i) => (re.test(c) ? i : found), -1);
     assert.ok(at(/^test -s /) < at(/^qm shutdown 121/), 'integrity check first');
-    assert.ok(at(/^qm shutdown 121/) < at(/^vzdump 121 /), 'stopped before the safety point');
-    assert.ok(at(/^vzdump 121 /) < at(/qmrestore /), 'safety point before the overwrite');
+    assert.equal(cmds.filter((c) => /vzdump 121 /.test(c)).length, 1, 'one vzdump, and only in its detached form');
+    assert.ok(at(/^qm shutdown 121/) < at(SAFETY_LAUNCH_121), 'stopped before the safety point');
+    assert.ok(at(SAFETY_LAUNCH_121) < at(taskCommand(SAFETY_UPID, 'log')), 'the vzdump task is found in the task list, then followed');
+    assert.match(cmds[at(taskCommand(SAFETY_UPID, 'log'))]!, / --start 0 /, 'its log is read from the start');
+    assert.ok(cmds.some((c) => taskCommand(SAFETY_UPID, 'log').test(c) && !c.includes(' --start 0 ')), 'and resumed where it stopped');
+    assert.ok(last(taskCommand(SAFETY_UPID, 'status')) < at(/qmrestore /), 'the safety point has ended before the overwrite');
+    assert.ok(!cmds.slice(at(/qmrestore /)).some((c) => c.includes(SAFETY_UPID)), 'the vzdump task is not read after it ended');
     assert.match(cmds[at(/qmrestore /)]!, new RegExp(`^date \\+%s; setsid nohup qmrestore ${NEWEST_121} 121 --force 1 > /tmp/lifeboat-restore-121-\\w+\\.log 2>&1 < /dev/null & echo \\$!$`));
-    assert.ok(at(/\/tasks\/UPID:.*\/log --start 0 /) > at(/qmrestore /), 'the task log is followed from the start');
-    assert.ok(cmds.some((c) => c.includes('/log --start 9 ')), 'then resumed where it stopped');
-    assert.ok(at(/^qm start 121$/) > at(/\/status /));
+    assert.ok(at(RESTORE_LOG) > at(/qmrestore /), 'the restore task is followed after its launch');
+    assert.match(cmds[at(RESTORE_LOG)]!, / --start 0 /, 'the task log is followed from the start');
+    assert.ok(cmds.some((c) => RESTORE_LOG.test(c) && c.includes('/log --start 9 ')), 'then resumed where it stopped');
+    assert.ok(at(/^qm start 121$/) > last(RESTORE_STATUS));
     assert.deepEqual(s.alpha.unmatched, []);
     assert.deepEqual(s.deps.activeRestores, new Set(), 'the in-process lock is released');
   });
@@ -57,6 +74,18 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.deepEqual(fractions, [0.01, 0.5, 1]);
     assert.equal(s.log.grep("info:   new volume ID is 'local-lvm:vm-121-disk-0'").length, 1);
     assert.equal(s.log.grep('TASK OK').length, 0, 'the end marker is not a log line');
+  });
+
+  it('streams the safety point\'s vzdump task log and its progress, each line once', async () => {
+    const s = await scenario();
+    const { plan, facts } = await planGuestRestore({ vmid: 121 }, s.deps);
+    const fractions: number[] = [];
+    const report = await runPlan(plan, { signal: new AbortController().signal, log: s.log, aftermath: (f) => restoreAftermath(facts, f), onProgress: (p) => { if (p.stepId === 'safety-point' && p.fraction !== undefined) fractions.push(p.fraction); } });
+    assert.equal(report.status, 'succeeded');
+    assert.deepEqual(fractions, [0.5, 1]);
+    assert.equal(s.log.grep("info:   INFO: creating vzdump archive '/mnt/pve/backups/dump/vzdump-qemu-121-2026_11_21-18_09_48.vma.zst'").length, 1);
+    assert.equal(s.log.grep('info:   INFO: Backup job finished successfully').length, 1);
+    assert.equal(s.log.grep(/started vzdump on alpha \(pid 419870\), waiting for its task/).length, 1);
   });
 
   it('holds the in-process lock while the restore runs, so a second plan for the same VMID is refused', async () => {
@@ -73,7 +102,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
 
   it('a connection lost while following the task → re-attached, the task completes (fact reattached)', async () => {
     const s = await scenario();
-    s.alpha.dropOn(/\/tasks\/UPID:[^/]+\/log /, 1, 2);
+    s.alpha.dropOn(RESTORE_LOG, 1, 2);
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'succeeded');
     assert.equal(report.facts.reattached, '1');
@@ -82,9 +111,20 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(s.runCommands().filter((c) => /qmrestore /.test(c)).length, 1, 'the restore is not launched twice');
   });
 
+  it('a connection lost while following the safety point\'s vzdump task → re-attached, the backup completes, then the restore', async () => {
+    const s = await scenario();
+    s.alpha.dropOn(taskCommand(SAFETY_UPID, 'log'), 1, 2);
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'succeeded', JSON.stringify(report.steps.map((x) => [x.id, x.status, x.error?.message])));
+    assert.equal(report.facts.safetyPoint, SAFETY_VOLID);
+    assert.equal(s.log.grep(/warn: lost the connection to alpha while following UPID:alpha:0006681E:.*:vzdump:121:.* \(2\/3\)/).length, 1);
+    assert.equal(s.runCommands().filter((c) => VZDUMP_121.test(c)).length, 1, 'the backup is not launched twice');
+    assert.equal(s.log.grep("info:   INFO: creating vzdump archive '/mnt/pve/backups/dump/vzdump-qemu-121-2026_11_21-18_09_48.vma.zst'").length, 1, 'the log resumes where it stopped');
+  });
+
   it('more connection losses than allowed → failed, and the report says the task may still be running', async () => {
     const s = await scenario();
-    s.alpha.dropOn(/\/tasks\/UPID:[^/]+\/log /, 1, 2, 3, 4, 5, 6);
+    s.alpha.dropOn(RESTORE_LOG, 1, 2, 3, 4, 5, 6);
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'failed');
     assert.equal(report.steps.find((x) => x.id === 'restore')?.error?.reason, 'connectionLost');
@@ -95,8 +135,8 @@ describe('restore: running a guest-restore plan against a fake node', () => {
 
   it('a task ending in TASK ERROR → failed with the error text; the aftermath names the safety point and the exact command to return to it', async () => {
     const s = await scenario();
-    s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json(fixtureJson('task-status-error.json')));
-    s.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json(fixtureJson('task-log-error.json')));
+    s.alpha.on(RESTORE_STATUS, json(fixtureJson('task-status-error.json')));
+    s.alpha.on(RESTORE_LOG, json(fixtureJson('task-log-error.json')));
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'failed');
     assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [
@@ -115,55 +155,162 @@ describe('restore: running a guest-restore plan against a fake node', () => {
   // Was a bug (fixed): after TASK ERROR the aftermath said the task "may still be running".
   it('after TASK ERROR, the aftermath does not claim the task may still be running', async () => {
     const s = await scenario();
-    s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json(fixtureJson('task-status-error.json')));
-    s.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json(fixtureJson('task-log-error.json')));
+    s.alpha.on(RESTORE_STATUS, json(fixtureJson('task-status-error.json')));
+    s.alpha.on(RESTORE_LOG, json(fixtureJson('task-log-error.json')));
     const { report } = await run({ vmid: 121 }, s);
     assert.ok(!report.aftermath.map(english).some((m) => m.includes('may still be running')));
   });
 
   it('a pre-check error of qmrestore (no task created) → taskFailed with its message, nothing started', async () => {
     const s = await scenario();
+    // qmrestore refuses before creating a task: its launch answers, but no task ever appears.
+    s.alpha.on(/^date \+%s; setsid nohup qmrestore /, { stdout: `${LAUNCH_EPOCH}\n420001\n` });
     s.alpha.on(/^kill -0 420001 /, { stdout: 'gone\n' });
-    s.alpha.on(tasksCommand('alpha'), json(fixtureJson('tasks-alpha.json')));
     s.alpha.on(/^cat \/tmp\/lifeboat-restore-121-\w+\.log$/, { stdout: 'unable to restore VM 121 - VM is locked (backup)\n' });
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'failed');
+    assert.equal(report.steps.find((x) => x.id === 'safety-point')?.status, 'done');
     assert.deepEqual(report.steps.find((x) => x.id === 'restore')?.error, { reason: 'taskFailed', message: 'unable to restore VM 121 - VM is locked (backup)' });
+    assert.ok(!s.runCommands().some((c) => /^qm start /.test(c)), 'nothing started');
   });
 
-  it('the safety point fails → the guest is started again, status failed, the restore step not-run, nothing overwritten', async () => {
-    const s = await scenario();
-    s.alpha.on(/^vzdump 121 /, { code: 255, stdout: 'INFO: starting new backup job: vzdump 121 --storage backups\nINFO: Starting Backup of VM 121 (qemu)\nERROR: Backup of VM 121 failed - unable to create temporary directory \'/mnt/pve/backups/dump/vzdump-qemu-121-2026_11_21-18_10_00.tmp\' at /usr/share/perl5/PVE/VZDump.pm line 1018.\nINFO: Backup job finished with errors\n', stderr: 'job errors\n' });
+  it('the vzdump task ends in error → the guest is started again, status failed, the restore step not-run, nothing overwritten', async () => {
+    const s = await scenario({ safetyTask: { log: () => vzdumpFailedLog(), exitstatus: 'job errors' } });
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'failed');
     assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [
       ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'failed'], ['restore', 'not-run'], ['start', 'not-run'], ['reachability', 'not-run'],
     ]);
     assert.equal(report.steps[2]?.error?.reason, 'safetyPointFailed');
-    assert.match(report.steps[2]?.error?.message ?? '', /job errors/);
+    assert.equal(report.steps[2]?.error?.message, 'the safety backup failed: job errors');
+    assert.equal(report.facts.safetyTask, SAFETY_UPID);
+    assert.equal(report.facts.safetyPoint, undefined);
+    assert.equal(s.log.grep("info:   ERROR: Backup of VM 121 failed - unable to create temporary directory '/mnt/pve/backups/dump/vzdump-qemu-121-2026_11_21-18_09_48.tmp' at /usr/share/perl5/PVE/VZDump.pm line 1018.").length, 1, 'the task\'s error is in the log');
     const cmds = s.runCommands();
     assert.ok(!cmds.some((c) => c.includes('qmrestore')), 'no overwrite without a safety point');
+    assert.ok(cmds.findIndex((c) => taskCommand(SAFETY_UPID, 'status').test(c)) >= 0, 'the task was followed to its end');
     assert.equal(cmds.at(-1), 'qm start 121', 'started again right after the failure');
     assert.equal(report.facts.restartedAfterFailure, 'true');
     assert.deepEqual(report.aftermath.map(english), ['VM 121 was started again as it was; nothing was overwritten.']);
   });
 
-  it('vzdump exits 0 but prints no archive → treated as a failed safety point', async () => {
-    const s = await scenario();
-    s.alpha.on(/^vzdump 121 /, { code: 0, stdout: 'INFO: starting new backup job: vzdump 121\n' });
-    const { report } = await run({ vmid: 121 }, s);
-    assert.equal(report.steps.find((x) => x.id === 'safety-point')?.status, 'failed');
-    assert.ok(!s.runCommands().some((c) => c.includes('qmrestore')));
-  });
-
-  it('the connection drops during the safety point → failed, and the report says the guest is stopped and how to start it', async () => {
-    const s = await scenario();
-    s.alpha.dropOn(/^vzdump 121 /, 0);
+  it('the vzdump task ends OK but its log names no archive → a failed safety point, the guest started again', async () => {
+    const s = await scenario({ safetyTask: { log: (lines) => lines.filter((l) => !/creating vzdump archive/.test(l)) } });
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'failed');
-    assert.equal(report.steps.find((x) => x.id === 'safety-point')?.error?.reason, 'connectionLost');
+    const step = report.steps.find((x) => x.id === 'safety-point');
+    assert.equal(step?.status, 'failed');
+    assert.deepEqual(step?.error, { reason: 'safetyPointFailed', message: 'the safety backup ended without naming its archive' });
+    assert.equal(report.steps.find((x) => x.id === 'restore')?.status, 'not-run');
+    const cmds = s.runCommands();
+    assert.ok(!cmds.some((c) => c.includes('qmrestore')));
+    assert.equal(cmds.at(-1), 'qm start 121');
+    assert.deepEqual(report.aftermath.map(english), ['VM 121 was started again as it was; nothing was overwritten.']);
+  });
+
+  it('vzdump cannot be launched (the node refuses the command) → a failed safety point, the guest started again', async () => {
+    const s = await scenario();
+    s.alpha.on(VZDUMP_121, fail('bash: line 1: setsid: command not found', 127));
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    const step = report.steps.find((x) => x.id === 'safety-point');
+    assert.equal(step?.error?.reason, 'safetyPointFailed');
+    assert.equal(step?.error?.message, "the safety backup failed: could not start vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' on alpha: bash: line 1: setsid: command not found");
+    const cmds = s.runCommands();
+    assert.ok(!cmds.some((c) => c.includes('qmrestore') || c.includes('/tasks/UPID:')), 'no task followed, nothing overwritten');
+    assert.equal(cmds.at(-1), 'qm start 121');
+    assert.deepEqual(report.aftermath.map(english), ['VM 121 was started again as it was; nothing was overwritten.']);
+  });
+
+  it('vzdump refuses before creating a task (its log read back) → a failed safety point with that message', async () => {
+    const s = await scenario();
+    s.alpha.on(VZDUMP_121, { stdout: `${LAUNCH_EPOCH - 12}\n419870\n` });
+    s.alpha.on(/^kill -0 419870 /, { stdout: 'gone\n' });
+    s.alpha.on(/^cat \/tmp\/lifeboat-restore-121-\w+-safety\.log$/, { stdout: "ERROR: Backup of VM 121 failed - VM is locked (snapshot)\n" });
+    const { report } = await run({ vmid: 121 }, s);
+    const step = report.steps.find((x) => x.id === 'safety-point');
+    assert.deepEqual(step?.error, { reason: 'safetyPointFailed', message: 'the safety backup failed: ERROR: Backup of VM 121 failed - VM is locked (snapshot)' });
     assert.ok(!s.runCommands().some((c) => c.includes('qmrestore')));
-    assert.deepEqual(report.aftermath.map(english), ['VM 121 was stopped and not overwritten; start it again with: qm start 121']);
+    assert.equal(s.runCommands().at(-1), 'qm start 121');
+  });
+
+  it('a guest that was not running is not started after a failed safety point', async () => {
+    const s = await scenario({ resources: (rows) => rows.map((r) => (r.vmid === 121 ? { ...r, status: 'stopped' } : r)), safetyTask: { log: () => vzdumpFailedLog(), exitstatus: 'job errors' } });
+    const { report } = await run({ vmid: 121 }, s);
+    assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [
+      ['check-archive', 'done'], ['safety-point', 'failed'], ['restore', 'not-run'], ['start', 'not-run'], ['reachability', 'not-run'],
+    ]);
+    assert.equal(report.steps[1]?.error?.reason, 'safetyPointFailed');
+    assert.ok(!s.runCommands().some((c) => /^qm start /.test(c) || c.includes('qmrestore')));
+    assert.deepEqual(report.aftermath.map(english), ['Nothing was changed.']);
+  });
+
+  it('the connection is lost while following the vzdump task and comes back → a failed safety point, the guest started again', async () => {
+    const s = await scenario();
+    s.alpha.dropOn(taskCommand(SAFETY_UPID, 'log'), 1, 2, 3, 4, 5, 6);
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    assert.deepEqual(report.steps.find((x) => x.id === 'safety-point')?.error, { reason: 'safetyPointFailed', message: 'the safety backup failed: the connection to alpha was lost' });
+    assert.equal(s.log.grep(/warn: lost the connection to alpha while following UPID:alpha:0006681E:.* \(4\/3\)/).length, 1, 'the allowed reconnections were tried first');
+    assert.ok(!s.runCommands().some((c) => c.includes('qmrestore')));
+    assert.equal(s.runCommands().at(-1), 'qm start 121');
+    assert.deepEqual(report.aftermath.map(english), ['VM 121 was started again as it was; nothing was overwritten.']);
+  });
+
+  it('the connection is lost for good during the safety point → failed, and the report says the guest is stopped and how to start it', async () => {
+    const s = await scenario();
+    s.alpha.dropOn(taskCommand(SAFETY_UPID, 'log'), 1, 2, 3, 4, 5, 6);
+    s.alpha.dropOn('qm start 121', 0);
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    assert.equal(report.steps.find((x) => x.id === 'safety-point')?.status, 'failed');
+    assert.ok(!s.runCommands().some((c) => c.includes('qmrestore')));
+    assert.equal(report.facts.restartedAfterFailure, undefined);
+    assert.ok(report.aftermath.map(english).includes('VM 121 was stopped and not overwritten; start it again with: qm start 121'), report.aftermath.map(english).join('\n'));
+  });
+
+  // BUG: when the guest cannot be started again after a failed safety point (here: the connection is
+  // still down), the step fails with the restart's `connectionLost` ("the connection to alpha was lost")
+  // instead of `safetyPointFailed`: restartAfterFailedSafetyPoint (src/core/restore/guestRestore.ts) lets
+  // the exec error of `qm start` escape from the catch block, so the reason and message of the real
+  // failure (the safety backup) are lost. Intended: every safety-point failure is `safetyPointFailed`.
+  it.skip('the connection is lost for good during the safety point → the step still fails with safetyPointFailed', async () => {
+    const s = await scenario();
+    s.alpha.dropOn(taskCommand(SAFETY_UPID, 'log'), 1, 2, 3, 4, 5, 6);
+    s.alpha.dropOn('qm start 121', 0);
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.steps.find((x) => x.id === 'safety-point')?.error?.reason, 'safetyPointFailed');
+    assert.match(report.steps.find((x) => x.id === 'safety-point')?.error?.message ?? '', /^the safety backup failed: the connection to alpha was lost/);
+  });
+
+  // BUG: the vzdump task keeps running on the node after the connection is lost or the run is cancelled
+  // while following it (it runs detached on purpose), and it holds `lock: backup` on the guest until it
+  // ends, so the suggested `qm start 121` is refused meanwhile ("VM is locked (backup)"). restoreAftermath
+  // ignores the `safetyTask` fact: unlike a restore task ("may still be running … Follow it with …"), the
+  // report never says the backup task may still be running, nor how to follow it.
+  it.skip('a safety point left running (cancelled while following it) is named in the report with how to follow it', async () => {
+    const s = await scenario();
+    const ac = new AbortController();
+    s.alpha.on(taskCommand(SAFETY_UPID, 'status'), () => { ac.abort(); return json({ ...fixtureJson<Record<string, unknown>>('task-status-running.json'), type: 'vzdump', upid: SAFETY_UPID }); });
+    const { report } = await run({ vmid: 121 }, s, ac.signal);
+    assert.equal(report.status, 'cancelled');
+    const aftermath = report.aftermath.map(english);
+    assert.ok(aftermath.some((m) => m.includes(SAFETY_UPID) && m.includes(`pvesh get /nodes/alpha/tasks/${SAFETY_UPID}/status`)), aftermath.join('\n'));
+  });
+
+  it('cancelled while following the vzdump task → cancelled, nothing overwritten; the guest stays stopped and the report says how to start it', async () => {
+    const s = await scenario();
+    const ac = new AbortController();
+    s.alpha.on(taskCommand(SAFETY_UPID, 'status'), () => { ac.abort(); return json({ ...fixtureJson<Record<string, unknown>>('task-status-running.json'), type: 'vzdump', upid: SAFETY_UPID }); });
+    const { report } = await run({ vmid: 121 }, s, ac.signal);
+    assert.equal(report.status, 'cancelled');
+    assert.deepEqual(report.steps.map((x) => x.status), ['done', 'done', 'cancelled', 'not-run', 'not-run', 'not-run']);
+    assert.deepEqual(report.steps[2]?.error, { reason: 'cancelled', message: 'cancelled by the operator' });
+    assert.equal(report.facts.safetyTask, SAFETY_UPID);
+    const cmds = s.runCommands();
+    assert.ok(!cmds.some((c) => c.includes('qmrestore') || /^qm start /.test(c)), 'neither overwritten nor restarted');
+    assert.ok(report.aftermath.map(english).includes('VM 121 was stopped and not overwritten; start it again with: qm start 121'), report.aftermath.map(english).join('\n'));
+    assert.deepEqual(s.deps.activeRestores, new Set(), 'the in-process lock is released on cancel');
   });
 
   it('a corrupt archive stops the run at the integrity check: nothing stopped, "Nothing was changed."', async () => {
@@ -193,7 +340,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
   it('cancelled while following the restore → cancelled; the report says the task may still run and where the safety point is', async () => {
     const s = await scenario();
     const ac = new AbortController();
-    s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, () => { ac.abort(); return json(fixtureJson('task-status-running.json')); });
+    s.alpha.on(RESTORE_STATUS, () => { ac.abort(); return json(fixtureJson('task-status-running.json')); });
     const { report } = await run({ vmid: 121 }, s, ac.signal);
     assert.equal(report.status, 'cancelled');
     assert.deepEqual(report.steps.map((x) => x.status), ['done', 'done', 'done', 'cancelled', 'not-run', 'not-run']);
@@ -249,7 +396,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(report.status, 'succeeded');
     const cmds = s.runCommands();
     assert.ok(cmds.indexOf('qm stop 121') > cmds.indexOf('qm shutdown 121 --timeout 60'));
-    assert.ok(cmds.indexOf('qm stop 121') < cmds.findIndex((c) => c.startsWith('vzdump 121')));
+    assert.ok(cmds.indexOf('qm stop 121') < cmds.findIndex((c) => SAFETY_LAUNCH_121.test(c)));
     assert.equal(s.log.grep(/warn: shutdown of 121 did not complete \(VM quit\/powerdown failed - got timeout\); stopping it/).length, 1);
   });
 
@@ -261,7 +408,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(report.status, 'failed');
     assert.equal(report.steps.find((x) => x.id === 'stop')?.status, 'failed');
     assert.match(report.steps.find((x) => x.id === 'stop')?.error?.message ?? '', /qm stop 121 failed on alpha \(exit 255\): can't lock file/);
-    assert.ok(!s.runCommands().some((c) => c.startsWith('vzdump') || c.includes('qmrestore')));
+    assert.ok(!s.runCommands().some((c) => c.includes('vzdump ') || c.includes('qmrestore')));
     assert.deepEqual(report.aftermath.map(english), ['Nothing was overwritten.']);
   });
 
@@ -286,15 +433,16 @@ describe('restore: running a guest-restore plan against a fake node', () => {
       assert.equal(ok.report.status, 'succeeded');
       const cmds = s.runCommands();
       const at = (re: RegExp) => cmds.findIndex((c) => re.test(c));
-      assert.ok(at(/^vzdump 121 /) < at(/^qm set 121 --protection 0$/), 'the safety point is made while still protected');
+      assert.ok(at(SAFETY_LAUNCH_121) >= 0 && at(SAFETY_LAUNCH_121) < at(/^qm set 121 --protection 0$/), 'the safety point is made while still protected');
+      assert.ok(cmds.reduce((found, c, i) => (taskCommand(SAFETY_UPID, 'status').test(c) ? i : found), -1) < at(/^qm set 121 --protection 0$/), 'and has ended before the protection is lifted');
       assert.ok(at(/^qm set 121 --protection 0$/) < at(/ qmrestore /));
       assert.ok(at(/ qmrestore /) < at(/^qm set 121 --protection 1$/));
 
       const bad = await scenario();
       bad.alpha.on(pveshGet('/nodes/alpha/qemu/121/config'), protectedConfig());
       bad.alpha.on(/^qm set 121 --protection [01]$/, { code: 0 });
-      bad.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json(fixtureJson('task-status-error.json')));
-      bad.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json(fixtureJson('task-log-error.json')));
+      bad.alpha.on(RESTORE_STATUS, json(fixtureJson('task-status-error.json')));
+      bad.alpha.on(RESTORE_LOG, json(fixtureJson('task-log-error.json')));
       const failed = await run({ vmid: 121 }, bad);
       assert.equal(failed.report.status, 'failed');
       assert.ok(!bad.runCommands().includes('qm set 121 --protection 1'));
@@ -308,17 +456,21 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     });
   });
 
-  // BUG: a restore to a NEW VMID whose task ends in error leaves a half-restored guest 921 on the node
-  // (Proxmox: "VM 921 state is NOT cleaned up"), but restoreAftermath only says "do not start it": it never
-  // names the leftover guest nor the command to remove it (`qm destroy 921`), although the restore step's
-  // own `effect` knows it. Safety rule 7: a failure "clearly says what changed and how to undo it".
+  // Was a bug (fixed): a restore to a NEW VMID whose task ended in error left a half-restored guest 921
+  // on the node (Proxmox: "VM 921 state is NOT cleaned up"), and the aftermath never named it nor how to
+  // remove it. Safety rule 7: a failure "clearly says what changed and how to undo it".
   it('a failed restore to a new VMID says the half-restored copy exists and how to remove it', async () => {
     const s = await scenario();
-    s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json({ ...fixtureJson<object>('task-status-error.json'), exitstatus: 'unable to restore VM 921 - boom' }));
-    s.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json([]));
+    const upid = RESTORE_UPID.replace(':121:', ':921:');
+    s.alpha.on(taskCommand(upid, 'status'), json({ ...fixtureJson<object>('task-status-error.json'), id: '921', upid, exitstatus: 'unable to restore VM 921 - boom' }));
+    s.alpha.on(taskCommand(upid, 'log'), json([]));
     const { report } = await run({ vmid: 121, targetId: 921 }, s);
     assert.equal(report.status, 'failed');
-    assert.ok(report.aftermath.map(english).some((m) => m.includes('qm destroy 921')), report.aftermath.map(english).join('\n'));
+    assert.deepEqual(report.aftermath.map(english), [
+      `The restore task ${upid} ended with an error on alpha: unable to restore VM 921 - boom. Proxmox leaves a half-restored guest as it is: do not start it.`,
+      'A half-restored copy 921 may exist on alpha; 121 was not touched. Remove the copy with: qm destroy 921',
+    ]);
+    assert.deepEqual(s.runCommands().filter((c) => /^(qm (shutdown|stop|start|destroy) |.*vzdump )/.test(c)), [], 'nothing else touched, nothing destroyed on its own');
   });
 
   describe('reachability', () => {
@@ -344,7 +496,9 @@ describe('restore: running a guest-restore plan against a fake node', () => {
       const { report } = await run({ vmid: 131, date: '2026-11-20' }, s);
       assert.equal(report.status, 'succeeded', JSON.stringify(report.steps.map((x) => [x.id, x.status, x.error?.message])));
       assert.equal(report.facts.address, '10.20.0.31');
-      assert.equal(report.facts.safetyPoint, 'backups:backup/vzdump-lxc-131-2026_11_21-18_10_00.tar.zst');
+      assert.equal(report.facts.safetyPoint, 'backups:backup/vzdump-lxc-131-2026_11_21-18_09_48.tar.zst');
+      assert.equal(report.facts.safetyTask, CT_SAFETY_UPID);
+      assert.ok(s.runCommands().some((c) => /^date \+%s; setsid nohup vzdump 131 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-131-\w+-safety\.log 2>&1 < \/dev\/null & echo \$!$/.test(c)));
       assert.ok(s.runCommands().some((c) => /^date \+%s; setsid nohup pct restore 131 backups:backup\/vzdump-lxc-131-2026_11_20-01_30_04\.tar\.zst --storage local-lvm --force 1 /.test(c)));
     });
 
@@ -390,11 +544,13 @@ describe('restore: running a guest-restore plan against a fake node', () => {
   // invalidValue out of runPlan, so a failed restore produced no report at all.
   it('a safety point on PBS is recorded as a full PBS volid, and a failed restore still yields a report', async () => {
     const s = await scenario({ alphaStorages: (rows) => rows.map((r) => (r.storage === 'pbs' ? { ...r, avail: 5 * 1024 ** 4 } : r)) });
-    s.alpha.on(/^vzdump 121 --storage pbs /, { code: 0, stdout: "INFO: Starting Backup of VM 121 (qemu)\nINFO: creating Proxmox Backup Server archive 'vm/121/2026-11-21T17:10:00Z'\nINFO: Backup job finished successfully\n" });
-    s.alpha.on(/\/tasks\/UPID:[^/]+\/status /, json(fixtureJson('task-status-error.json')));
-    s.alpha.on(/\/tasks\/UPID:[^/]+\/log /, json(fixtureJson('task-log-error.json')));
+    s.alpha.on(RESTORE_STATUS, json(fixtureJson('task-status-error.json')));
+    s.alpha.on(RESTORE_LOG, json(fixtureJson('task-log-error.json')));
     const { report } = await run({ vmid: 121 }, s);
-    assert.equal(report.facts.safetyPoint, 'pbs:backup/vm/121/2026-11-21T17:10:00Z');
-    assert.ok(report.aftermath.map(english).some((m) => m.includes('qmrestore pbs:backup/vm/121/2026-11-21T17:10:00Z 121')));
+    assert.ok(s.runCommands().some((c) => /^date \+%s; setsid nohup vzdump 121 --storage pbs /.test(c)), 'the safety point went to PBS');
+    assert.equal(s.log.grep(`info:   INFO: creating Proxmox Backup Server archive '${PBS_SAFETY_SNAPSHOT}'`).length, 1);
+    assert.equal(report.facts.safetyPoint, `pbs:backup/${PBS_SAFETY_SNAPSHOT}`);
+    assert.equal(report.status, 'failed');
+    assert.ok(report.aftermath.map(english).some((m) => m.includes(`qmrestore pbs:backup/${PBS_SAFETY_SNAPSHOT} 121 --force 1`)), report.aftermath.map(english).join('\n'));
   });
 });
