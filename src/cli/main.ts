@@ -9,6 +9,7 @@ import { restoreVmCommand, type RestoreVmOptions } from './commands/restoreVm';
 import { runbookCommand, type RunbookOptions } from './commands/runbook';
 import { restoreTfstateCommand, type RestoreTfstateOptions } from './commands/restoreTfstate';
 import { verifyBackupsCommand, type VerifyBackupsOptions } from './commands/verifyBackups';
+import { rebuildMinioCommand, rebuildMonitoringCommand, type RebuildMonitoringOptions, type RebuildOptions } from './commands/rebuild';
 import { LifeboatError, parseDay, parseVmid, checkNodeName, checkStorageId } from '../core';
 import { initL10n, t } from './l10n';
 import { ExitCode, styles } from './output';
@@ -76,6 +77,27 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (opts: VerifyBackupsOptions) => setExit(await verifyBackupsCommand(opts, io)));
 
   program
+    .command('rebuild-minio')
+    .description(t('Rebuild MinIO: terraform apply -target=module.minio, wait for health, buckets with versioning Enabled (read back), upload a local state into an empty bucket, terraform init in every environment'))
+    .option('--dry-run', t('show the plan and the exact commands, change nothing'))
+    .option('--force', t('answer yes to the confirmation (the plan is still printed)'))
+    .option('--json', t('print the report as JSON'))
+    .option('--root <dir>', t('the repository root (default: found from the current folder)'))
+    .option('--verbose', t('show debug lines'))
+    .action(async (opts: RebuildOptions) => setExit(await rebuildMinioCommand(opts, io)));
+
+  program
+    .command('rebuild-monitoring')
+    .description(t('Restore the monitoring VM from its newest backup (--mode restore) or rebuild it with Terraform (--mode rebuild), then check Prometheus, Grafana and Alertmanager'))
+    .requiredOption('--mode <mode>', t('restore (newest backup, safety point) or rebuild (terraform apply, metrics history lost)'), validated(checkMode))
+    .option('--dry-run', t('show the plan and the exact commands, change nothing'))
+    .option('--force', t('answer yes to the confirmation (the plan is still printed)'))
+    .option('--json', t('print the report as JSON'))
+    .option('--root <dir>', t('the repository root (default: found from the current folder)'))
+    .option('--verbose', t('show debug lines'))
+    .action(async (opts: RebuildMonitoringOptions) => setExit(await rebuildMonitoringCommand(opts, io)));
+
+  program
     .command('runbook')
     .description(t('Show what Lifeboat reads in a Markdown runbook: steps, estimates, commands, checklist items, RTO'))
     .argument('<file>', t('the runbook, e.g. docs/DISASTER-RECOVERY.md'))
@@ -89,6 +111,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     cmd.showHelpAfterError(`${t('Usage')}: ${name} ${cmd.usage()}\n${t('(run lifeboat --help for usage)')}`);
   }
   return program;
+}
+
+function checkMode(v: string): string {
+  if (v !== 'restore' && v !== 'rebuild') throw new LifeboatError('invalidValue', `invalid mode ${v}`, { field: '--mode', value: v, expected: 'restore or rebuild' });
+  return v;
 }
 
 function checkHours(v: string): string {

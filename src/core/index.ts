@@ -30,3 +30,4 @@ export * from './runbook/checklist';
 export { maskSecrets, secretValues } from './runbook/secrets';
 export { runbookReportMarkdown, reportFileName, formatDuration as formatRunDuration, type ReportInput as RunbookReportInput } from './runbook/report';
 export * from './verify';
+export * from './rebuild';

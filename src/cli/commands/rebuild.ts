@@ -1,0 +1,180 @@
+/**
+ * `lifeboat rebuild-minio [--dry-run] [--force] [--json]` and
+ * `lifeboat rebuild-monitoring --mode restore|rebuild [--dry-run] [--force] [--json]`: plan, show the
+ * exact commands, ask (default no; --force answers yes), run with progress, report. Exit 0 success,
+ * 1 failure, 2 usage error.
+ */
+import {
+  LifeboatError, loadInventory, minioAftermath, monitoringAftermath, planMinioRebuild, planMonitoringRebuild, runPlan, s3Credentials, stateLocation, terraformEnvironment,
+  type EnvironmentConfig, type Inventory, type Plan, type RunOptions, type StateStore,
+} from '../../core';
+import { sleep } from '../../adapters/net/probe';
+import { createMinioStateStore } from '../../adapters/s3/minioStore';
+import { createMinioBucketAdmin } from '../../adapters/s3/bucketAdmin';
+import { createTerraformRunner } from '../../adapters/terraform/execaRunner';
+import { planLines, reportLines } from '../../shared/reportText';
+import { planJson, reportJson, saveReport } from '../../shared/reportData';
+import type { CliIo } from './environments';
+import { t } from '../l10n';
+import { ExitCode } from '../output';
+import { confirm } from '../prompt';
+import { openRuntime, type CliRuntime } from '../runtime';
+import { describeError } from '../errors';
+
+export interface RebuildOptions {
+  readonly dryRun?: boolean;
+  readonly force?: boolean;
+  readonly json?: boolean;
+  readonly root?: string;
+  readonly verbose?: boolean;
+}
+
+export interface RebuildMonitoringOptions extends RebuildOptions {
+  readonly mode?: string;
+}
+
+export async function rebuildMinioCommand(o: RebuildOptions, io: CliIo): Promise<number> {
+  return withRuntime(o, io, async (rt) => {
+    const envs = rt.discovery.environments;
+    const credentials = s3Credentials(envs, io.env);
+    if (!credentials) {
+      throw new LifeboatError('invalidValue', 'no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or MINIO_ROOT_PASSWORD for the minio block', { field: 'credentials', value: '', expected: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment' });
+    }
+    const monitoring = envs.find((e) => e.minio);
+    const inventory = await readNodes(rt, io);
+    const host = inventory?.guests.find((g) => g.name === 'minio');
+    const nodeName = host?.node ?? monitoring?.defaultNode;
+    const nodeInv = inventory?.nodes.find((n) => n.node === nodeName);
+    const endpoint = monitoring?.minio?.ip ? `http://${monitoring.minio.ip}:${monitoring.minio.port}` : '';
+    const labOnly = io.env.LIFEBOAT_LAB === '1';
+    const stores = new Map<string, StateStore>();
+    const { plan, facts } = await planMinioRebuild({
+      environments: envs,
+      root: rt.discovery.root,
+      terraform: createTerraformRunner(),
+      terraformEnv: terraformEnvironment(io.env, credentials),
+      probe: rt.probe,
+      sleep,
+      log: rt.log,
+      admin: lazyAdmin(() => createMinioBucketAdmin({ endpoint, credentials, labOnly, timeoutMs: 10_000 })),
+      store: (env: EnvironmentConfig) => {
+        if (!stores.has(env.name)) stores.set(env.name, createMinioStateStore({ location: stateLocation(env), credentials, labOnly, timeoutMs: 10_000 }));
+        return stores.get(env.name);
+      },
+      nodeReachable: nodeName && nodeInv ? { node: nodeName, reachable: nodeInv.reachable, error: nodeInv.error?.message } : undefined,
+      timing: healthTiming(io.env),
+    });
+    return confirmAndRun(rt, io, o, plan, facts, (stepFacts) => minioAftermath(facts, stepFacts), t('Rebuild MinIO now?'));
+  });
+}
+
+export async function rebuildMonitoringCommand(o: RebuildMonitoringOptions, io: CliIo): Promise<number> {
+  return withRuntime(o, io, async (rt) => {
+    const mode = o.mode === 'restore' || o.mode === 'rebuild' ? o.mode : undefined;
+    if (!mode) throw new LifeboatError('invalidValue', `--mode ${o.mode ?? ''}`, { field: '--mode', value: o.mode ?? '', expected: 'restore or rebuild' });
+    const envs = rt.discovery.environments;
+    const credentials = s3Credentials(envs, io.env);
+    const inventory = mode === 'restore' ? await loadInventory({ nodes: rt.nodes, pool: rt.pool, log: rt.log, signal: rt.signal }) : undefined;
+    const poll = Number(io.env.LIFEBOAT_POLL_MS);
+    const { plan, facts } = await planMonitoringRebuild(mode, {
+      environments: envs,
+      terraform: createTerraformRunner(),
+      terraformEnv: terraformEnvironment(io.env, credentials),
+      probe: rt.probe,
+      sleep,
+      log: rt.log,
+      health: Number.isFinite(poll) && poll > 0 ? { delayMs: poll * 5 } : {},
+      guestRestore: inventory ? {
+        inventory,
+        shell: (node) => rt.pool.shell(rt.nodes.find((n) => n.name === node) ?? { name: node, host: node }),
+        probe: rt.probe, sleep, log: rt.log,
+        declared: envs.flatMap((e) => e.guests),
+        activeRestores: new Set(),
+        timing: Number.isFinite(poll) && poll > 0 ? { pollMs: poll } : {},
+      } : undefined,
+    });
+    const question = mode === 'restore' ? t('Overwrite the monitoring VM with its newest backup? This cannot be undone except from the safety point.') : t('Rebuild the monitoring stack? Its metrics history will be lost.');
+    return confirmAndRun(rt, io, o, plan, facts, (stepFacts) => monitoringAftermath(facts, stepFacts), question);
+  });
+}
+
+async function withRuntime(o: RebuildOptions, io: CliIo, work: (rt: CliRuntime) => Promise<number>): Promise<number> {
+  const rt = await openRuntime(io, { root: o.root, json: Boolean(o.json), verbose: o.verbose });
+  try {
+    return await work(rt);
+  } catch (err) {
+    if (LifeboatError.is(err, 'invalidValue')) {
+      if (o.json) io.out(JSON.stringify({ status: 'failed', error: { reason: err.reason, message: err.message }, changed: false }, null, 2));
+      io.err(describeError(err));
+      return ExitCode.usage;
+    }
+    if (o.json) io.out(JSON.stringify({ status: 'failed', error: { reason: LifeboatError.is(err) ? err.reason : 'internal', message: err instanceof Error ? err.message : String(err) }, changed: false }, null, 2));
+    io.err(describeError(err));
+    io.err(t('Nothing was changed.'));
+    return ExitCode.failure;
+  } finally {
+    rt.dispose();
+  }
+}
+
+async function readNodes(rt: CliRuntime, io: CliIo): Promise<Inventory | undefined> {
+  if (rt.nodes.length === 0) return undefined;
+  const inventory = await loadInventory({ nodes: rt.nodes, pool: rt.pool, log: rt.log, signal: rt.signal });
+  for (const n of inventory.nodes.filter((x) => !x.reachable)) io.err(t('Node {0} could not be read: {1}', n.node, n.error?.message ?? ''));
+  return inventory;
+}
+
+async function confirmAndRun(rt: CliRuntime, io: CliIo, o: RebuildOptions, plan: Plan, facts: unknown, aftermath: RunOptions['aftermath'], question: string): Promise<number> {
+  if (o.dryRun) {
+    if (o.json) io.out(JSON.stringify({ dryRun: true, plan: planJson(plan), facts }, null, 2));
+    else {
+      for (const line of planLines(plan, t)) io.out(line);
+      io.out('');
+      io.out(t('Dry run: nothing was changed.'));
+    }
+    return ExitCode.ok;
+  }
+  if (!o.json) for (const line of planLines(plan, t)) io.out(line);
+  const interactive = Boolean(process.stdin.isTTY) && io.env.CI !== 'true';
+  if (!(await confirm(question, { force: Boolean(o.force), interactive }))) {
+    io.err(interactive ? t('Not confirmed: nothing was changed.') : t('Not confirmed (no terminal to ask on): nothing was changed. Rerun with --force to proceed without a question.'));
+    return ExitCode.failure;
+  }
+  const report = await runPlan(plan, {
+    signal: rt.signal,
+    log: rt.log,
+    onProgress: (p) => { if (p.message && !o.json) io.err(`  ${p.stepId}: ${p.message}`); },
+    aftermath,
+  });
+  const saved = await saveReport(rt.discovery.root, report, t);
+  if (o.json) io.out(JSON.stringify(reportJson(report, saved), null, 2));
+  else {
+    io.out('');
+    for (const line of reportLines(report, t)) io.out(line);
+    io.out(t('Report written to {0}', saved));
+  }
+  return report.status === 'succeeded' ? ExitCode.ok : ExitCode.failure;
+}
+
+/** The admin client is made when a step first needs it (a missing endpoint fails the plan, not the parse). */
+function lazyAdmin(make: () => ReturnType<typeof createMinioBucketAdmin>): ReturnType<typeof createMinioBucketAdmin> {
+  let admin: ReturnType<typeof createMinioBucketAdmin> | undefined;
+  const get = () => (admin ??= make());
+  return {
+    get endpoint() { return get().endpoint; },
+    exists: (b, s) => get().exists(b, s),
+    create: (b, s) => get().create(b, s),
+    versioning: (b, s) => get().versioning(b, s),
+    enableVersioning: (b, s) => get().enableVersioning(b, s),
+  };
+}
+
+/** The lab scales time down; LIFEBOAT_HEALTH_ATTEMPTS bounds the wait (tests of a MinIO that never comes up). */
+function healthTiming(env: NodeJS.ProcessEnv) {
+  const poll = Number(env.LIFEBOAT_POLL_MS);
+  const attempts = Number(env.LIFEBOAT_HEALTH_ATTEMPTS);
+  return {
+    ...(Number.isFinite(poll) && poll > 0 ? { firstDelayMs: poll, maxDelayMs: poll * 8 } : {}),
+    ...(Number.isFinite(attempts) && attempts > 0 ? { attempts } : {}),
+  };
+}
