@@ -23,7 +23,8 @@ export function createTerraformRunner(options: ExecaRunnerOptions = {}): Terrafo
       const { execa } = await import('execa');
       const subprocess = execa(options.binary ?? 'terraform', [...args], {
         cwd,
-        env: env ? { ...env } : undefined,
+        // Only defined values: an undefined one would reach the child as the text "undefined".
+        env: env ? Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)) : undefined,
         extendEnv: env === undefined,
         // Its own process group, so a cancel also stops the provider plugins it started.
         detached: true,
