@@ -19,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): LifeboatApi {
   const log = vscode.window.createOutputChannel('Lifeboat', { log: true });
   context.subscriptions.push(log);
   try {
-    const services = createServices(log);
+    const services = createServices(log, context.secrets);
     context.subscriptions.push(services);
     registerViews(context, services);
     registerCommands(context, services);

@@ -209,10 +209,15 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
   /** No safety point, no overwrite: put a guest we stopped back as it was before saying so. */
   const restartAfterFailedSafetyPoint = async (ctx: StepContext): Promise<void> => {
     if (ctx.facts.get('wasRunning') !== 'true') return;
-    const restart = await shell.exec(commandLine(guestCmd.start(f.type, f.vmid)));
-    if (restart.code === 0) {
-      ctx.facts.set('stopped', 'false');
-      ctx.facts.set('restartedAfterFailure', 'true');
+    try {
+      const restart = await shell.exec(commandLine(guestCmd.start(f.type, f.vmid)));
+      if (restart.code === 0) {
+        ctx.facts.set('stopped', 'false');
+        ctx.facts.set('restartedAfterFailure', 'true');
+      }
+    } catch (err) {
+      // The safety point's failure is what the operator must read; the aftermath says how to start it.
+      ctx.log.warn(`could not start ${f.vmid} again: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
 
@@ -282,7 +287,9 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
             },
             onFraction: (fraction) => ctx.report({ fraction }),
           });
+          ctx.facts.set('safetyTaskEnded', 'OK');
         } catch (err) {
+          if (LifeboatError.is(err, 'taskFailed') && err.details.ended === true) ctx.facts.set('safetyTaskEnded', err.message);
           if (CancelledError.is(err)) throw err;
           await restartAfterFailedSafetyPoint(ctx);
           throw new LifeboatError('safetyPointFailed', `the safety backup failed: ${err instanceof Error ? err.message : String(err)}`, { vmid: f.vmid, node: f.node }, { cause: err });
@@ -557,6 +564,10 @@ function raise(err: Error): never {
 export function restoreAftermath(f: GuestRestoreFacts, facts: ReadonlyMap<string, string>): Message[] {
   const out: Message[] = [];
   const label = f.type === 'qemu' ? 'VM' : 'CT';
+  const safetyTask = facts.get('safetyTask');
+  if (safetyTask && !facts.has('safetyPoint') && !facts.has('safetyTaskEnded')) {
+    out.push(msg('The safety backup task {0} may still be running on {1} and keeps {2} locked until it ends. Follow it with: pvesh get /nodes/{1}/tasks/{0}/status', safetyTask, f.node, f.vmid));
+  }
   const task = facts.get('restoreTask');
   const ended = facts.get('restoreTaskEnded');
   if (task && ended !== undefined) {

@@ -20,7 +20,17 @@ export const commandIds = [
   'lifeboat.checkMinioHealth',
   'lifeboat.checkMonitoringHealth',
   'lifeboat.verifyBackups',
+  'lifeboat.rebuildMinio',
+  'lifeboat.rebuildMonitoring',
   'lifeboat.openRunbook',
+  'lifeboat.showStateVersions',
+  'lifeboat.openStateVersion',
+  'lifeboat.compareStateWithCurrent',
+  'lifeboat.compareStateWith',
+  'lifeboat.restoreTfstate',
+  'lifeboat.restoreStateVersion',
+  'lifeboat.fallbackToLocal',
+  'lifeboat.returnToS3',
 ] as const;
 
 export type CommandId = (typeof commandIds)[number];

@@ -8,9 +8,11 @@ import type { Services } from '../services';
 
 import type { CommandId } from './ids';
 import { restoreGuest, restoreGuestToNewId } from './restoreGuest';
+import { compareStateWith, compareStateWithCurrent, fallBackToLocal, openStateVersion, restoreStateVersion, returnToS3, showStateVersions } from './state';
 import { checkMinioHealth, checkMonitoringHealth, showBackupJobs, showBackups } from './inspect';
 import { isCancellation } from '../inventoryService';
 import { verifyBackups } from './verify';
+import { rebuildMinio, rebuildMonitoring } from './rebuild';
 import { openRunbook } from '../runbook';
 
 type Handler = (s: Services) => (...args: never[]) => unknown;
@@ -19,7 +21,16 @@ export const commandTable: Record<CommandId, Handler> = {
   'lifeboat.refresh': (s) => () => {
     s.discovery.refresh();
     s.inventory.refresh();
+    s.state.refresh();
   },
+  'lifeboat.showStateVersions': showStateVersions,
+  'lifeboat.openStateVersion': openStateVersion,
+  'lifeboat.compareStateWithCurrent': compareStateWithCurrent,
+  'lifeboat.compareStateWith': compareStateWith,
+  'lifeboat.restoreTfstate': restoreStateVersion,
+  'lifeboat.restoreStateVersion': restoreStateVersion,
+  'lifeboat.fallbackToLocal': fallBackToLocal,
+  'lifeboat.returnToS3': returnToS3,
   'lifeboat.connect': (s) => () => s.inventory.refresh(),
   'lifeboat.filter': (s) => async () => {
     const text = await vscode.window.showInputBox({ title: vscode.l10n.t('Filter guests'), prompt: vscode.l10n.t('Part of a name or a VMID'), value: s.recoveryTree.filter ?? '' });
@@ -37,6 +48,8 @@ export const commandTable: Record<CommandId, Handler> = {
   'lifeboat.checkMinioHealth': checkMinioHealth,
   'lifeboat.checkMonitoringHealth': checkMonitoringHealth,
   'lifeboat.verifyBackups': verifyBackups,
+  'lifeboat.rebuildMinio': rebuildMinio,
+  'lifeboat.rebuildMonitoring': rebuildMonitoring,
   'lifeboat.showLog': (s) => () => s.log.show(true),
   'lifeboat.openRepository': () => () => vscode.commands.executeCommand('vscode.openFolder', undefined, { forceNewWindow: false }),
   'lifeboat.openTfvars': () => (node?: { env?: { tfvarsPath: string } }) =>

@@ -8,5 +8,6 @@ export const ContextValues = {
   guest: 'lifeboat.guest',
   backup: 'lifeboat.backup',
   state: 'lifeboat.state',
+  stateVersion: 'lifeboat.stateVersion',
   problem: 'lifeboat.problem',
 } as const;

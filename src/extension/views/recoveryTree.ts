@@ -9,10 +9,12 @@ import * as vscode from 'vscode';
 import { backupsOf, homelabNodes, matchGuests, rpoHoursFor, type Backup, type DeclaredGuest, type DiscoveryProblem, type EnvironmentConfig, type Guest, type Inventory } from '../../core';
 import type { DiscoveryService } from '../discoveryService';
 import type { InventoryService } from '../inventoryService';
+import type { StateService } from '../stateService';
+import type { StateVersion } from '../../core';
 import { DisposableOwner } from '../platform/disposable';
 import { describeProblem } from '../../shared/problemText';
 import { ContextValues } from './contextValues';
-import { BACKUP_PAGE, backupLook, guestLook, matchesFilter, type ItemLook } from './presentation';
+import { BACKUP_PAGE, age, backupLook, guestLook, matchesFilter, type ItemLook } from './presentation';
 
 export type RecoveryNode =
   | { readonly kind: 'environment'; readonly env: EnvironmentConfig }
@@ -21,6 +23,7 @@ export type RecoveryNode =
   | { readonly kind: 'backup'; readonly env: EnvironmentConfig; readonly guestKey: string; readonly backup: Backup; readonly isNewest: boolean; readonly guest: Guest | undefined }
   | { readonly kind: 'loadMore'; readonly guestKey: string; readonly remaining: number }
   | { readonly kind: 'state'; readonly env: EnvironmentConfig }
+  | { readonly kind: 'stateVersion'; readonly env: EnvironmentConfig; readonly version: StateVersion; readonly current: boolean }
   | { readonly kind: 'message'; readonly id: string; readonly text: string; readonly detail?: string; readonly icon: string }
   | { readonly kind: 'problem'; readonly problem: DiscoveryProblem };
 
@@ -30,10 +33,16 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
   private filterText: string | undefined;
   private readonly backupLimit = new Map<string, number>();
 
-  constructor(private readonly discovery: DiscoveryService, private readonly inventory: InventoryService, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly inventory: InventoryService,
+    private readonly state: StateService,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     super();
     this.register(discovery.onDidChange(() => this.changed.fire(undefined)));
     this.register(inventory.onDidChange(() => this.changed.fire(undefined)));
+    this.register(state.onDidChangeVersions(() => this.changed.fire(undefined)));
   }
 
   get filter(): string | undefined {
@@ -75,6 +84,8 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
         ];
       case 'node':
         return this.guestsOf(element);
+      case 'state':
+        return this.versionsOf(element.env);
       case 'guest': {
         if (!element.guest && element.backups.length === 0) return [];
         const key = guestKey(element);
@@ -121,6 +132,22 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
     return out.filter((n) => n.kind !== 'guest' || matchesFilter(this.filterText, n.guest?.name ?? n.declared?.name, n.guest?.vmid));
   }
 
+  private async versionsOf(env: EnvironmentConfig): Promise<RecoveryNode[]> {
+    try {
+      const versions = await this.state.versions(env);
+      if (!versions) {
+        return [{ kind: 'message', id: `${env.name}/state/credentials`, text: vscode.l10n.t('S3 credentials needed'), detail: vscode.l10n.t('Run "Restore Terraform State…" to enter them once'), icon: 'key' }];
+      }
+      const key = `state:${env.name}`;
+      const limit = this.backupLimit.get(key) ?? BACKUP_PAGE;
+      const shown = versions.slice(0, limit).map((version): RecoveryNode => ({ kind: 'stateVersion', env, version, current: version.isLatest }));
+      const remaining = versions.length - limit;
+      return remaining > 0 ? [...shown, { kind: 'loadMore', guestKey: key, remaining }] : shown;
+    } catch (err) {
+      return [{ kind: 'message', id: `${env.name}/state/error`, text: vscode.l10n.t('Could not read the state versions'), detail: err instanceof Error ? err.message : String(err), icon: 'error' }];
+    }
+  }
+
   getTreeItem(element: RecoveryNode): vscode.TreeItem {
     const rpo = (env: EnvironmentConfig) => rpoHoursFor(env.backup?.schedule, vscode.workspace.getConfiguration('lifeboat').get<number>('backup.rpoHours') ?? 26);
     switch (element.kind) {
@@ -159,6 +186,8 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
       }
       case 'state':
         return stateItem(element.env);
+      case 'stateVersion':
+        return stateVersionItem(element.env, element.version, this.now());
       case 'message': {
         const item = new vscode.TreeItem(element.text);
         item.id = element.id;
@@ -221,8 +250,43 @@ function environmentItem(env: EnvironmentConfig): vscode.TreeItem {
   return item;
 }
 
+function stateVersionItem(env: EnvironmentConfig, v: StateVersion, now: Date): vscode.TreeItem {
+  const item = new vscode.TreeItem(v.lastModified.toISOString().replace('T', ' ').slice(0, 19), vscode.TreeItemCollapsibleState.None);
+  item.id = `env/${env.name}/state/${v.versionId}`;
+  const ageText = age(Math.floor(v.lastModified.getTime() / 1000), now, vscode.l10n.t);
+  if (v.isDeleteMarker) {
+    item.description = [ageText, vscode.l10n.t('delete marker'), v.isLatest ? vscode.l10n.t('current') : undefined].filter(Boolean).join(' · ');
+    item.iconPath = new vscode.ThemeIcon('trash', new vscode.ThemeColor('list.warningForeground'));
+    item.contextValue = `${ContextValues.stateVersion}.deleteMarker`;
+    item.tooltip = vscode.l10n.t('Delete marker {0}: the state object was deleted here; older versions are still readable.', v.versionId);
+    return item;
+  }
+  const meta = v.meta;
+  const invalid = meta !== undefined && !meta.valid;
+  item.description = [
+    ageText,
+    meta?.valid ? vscode.l10n.t('serial {0}', meta.serial ?? '?') : undefined,
+    meta?.valid ? vscode.l10n.t('{0} resources', meta.resourceCount) : undefined,
+    invalid ? vscode.l10n.t('INVALID') : undefined,
+    v.isLatest ? vscode.l10n.t('current') : undefined,
+  ].filter(Boolean).join(' · ');
+  item.iconPath = invalid
+    ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
+    : v.isLatest ? new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('versions');
+  item.contextValue = [ContextValues.stateVersion, v.isLatest ? 'current' : 'old', invalid ? 'invalid' : 'valid'].join('.');
+  item.tooltip = [
+    vscode.l10n.t('Version {0}', v.versionId),
+    vscode.l10n.t('{0} bytes', v.size),
+    meta?.valid ? `serial ${meta.serial ?? '?'} · lineage ${meta.lineage ?? '?'} · terraform ${meta.terraformVersion ?? '?'}` : undefined,
+    meta?.valid && meta.outputNames.length ? vscode.l10n.t('Outputs: {0}', meta.outputNames.join(', ')) : undefined,
+    invalid ? vscode.l10n.t('Not a valid Terraform state: {0}', meta?.invalidReason ?? '') : undefined,
+  ].filter(Boolean).join('\n');
+  item.command = { command: 'lifeboat.openStateVersion', title: vscode.l10n.t('Open'), arguments: [{ kind: 'stateVersion', env, version: v, current: v.isLatest }] };
+  return item;
+}
+
 function stateItem(env: EnvironmentConfig): vscode.TreeItem {
-  const item = new vscode.TreeItem(vscode.l10n.t('Terraform state'), vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(vscode.l10n.t('Terraform state'), env.backend.type === 's3' || env.backend.commentedOut ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   item.id = `env/${env.name}/state`;
   item.iconPath = new vscode.ThemeIcon('database');
   item.contextValue = ContextValues.state;
