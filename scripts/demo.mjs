@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // @ts-check
-// The demo: a real VS Code (code-server) with Lifeboat installed, opened on an operator repository,
-// served on http://127.0.0.1:18080 until Ctrl-C / SIGTERM.
+// The demo: the simulated homelab (npm run lab -- up: Proxmox nodes behind OpenSSH, S3 with
+// versioning, the Terraform stand-in) and a real VS Code (code-server) with Lifeboat installed,
+// opened on the lab's workspace and served on http://127.0.0.1:18080 until Ctrl-C / SIGTERM, which
+// stops everything the demo started.
 //
-// Usage: node scripts/demo.mjs [--workspace <dir>] [--port <n>] [--vsix <file> | --dev]
+// Usage: node scripts/demo.mjs [--sample | --workspace <dir>] [--port <n>] [--vsix <file> | --dev]
 //                              [--no-setup] [--no-build]
-//   --workspace  folder to open (default test/fixtures/homelab; the simulated homelab's is .lab/workspace)
+//   --sample     no lab: open the sample repository test/fixtures/homelab (discovery only)
+//   --workspace  folder to open without the lab
 //   --port       port on 127.0.0.1 (default 18080)
 //   --vsix       install this .vsix instead of packaging the current build
 //   --dev        load this repository as a development extension (smoke-test-driver mode: the title
@@ -18,10 +21,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { E2E_HOME, ROOT, startCodeServer, tail, workbenchUrl } from './e2e/codeServer.mjs';
+import { ensureE2eLab } from './e2e/labEnv.mjs';
 
 const { values } = parseArgs({
   options: {
-    workspace: { type: 'string', default: path.join(ROOT, 'test/fixtures/homelab') },
+    workspace: { type: 'string' },
+    sample: { type: 'boolean', default: false },
     port: { type: 'string', default: '18080' },
     vsix: { type: 'string' },
     dev: { type: 'boolean', default: false },
@@ -29,7 +34,7 @@ const { values } = parseArgs({
     'no-build': { type: 'boolean', default: false },
   },
 });
-const workspace = path.resolve(/** @type {string} */ (values.workspace));
+const withLab = !values.sample && !values.workspace;
 const port = Number(values.port);
 
 /** @param {string} what @param {string} cmd @param {string[]} args */
@@ -48,12 +53,22 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   process.stderr.write(`[demo] invalid --port ${values.port}\n`);
   process.exit(2);
 }
+if (!values['no-setup']) step('setup', 'bash', [path.join(ROOT, 'scripts/setup.sh')]);
+if (!values['no-build']) step('build', 'npm', ['run', '--silent', 'build']);
+
+/** @type {Record<string, string>} */
+let labEnv = {};
+let workspace = path.resolve(values.workspace ?? path.join(ROOT, 'test/fixtures/homelab'));
+if (withLab) {
+  process.stderr.write('[demo] starting the simulated homelab (stopped again on Ctrl-C)...\n');
+  const lab = await ensureE2eLab({ build: true });
+  labEnv = lab.env;
+  workspace = lab.workspace;
+}
 if (!existsSync(workspace)) {
   process.stderr.write(`[demo] workspace ${workspace} does not exist\n`);
   process.exit(2);
 }
-if (!values['no-setup']) step('setup', 'bash', [path.join(ROOT, 'scripts/e2e/setup.sh')]);
-if (!values['no-build']) step('build', 'npm', ['run', '--silent', 'build']);
 
 /** @type {string | undefined} */
 let vsix;
@@ -70,7 +85,7 @@ if (!values.dev) {
 
 let stopping = false;
 const server = await startCodeServer({
-  name: 'demo', port, workspace, driverMode: values.dev, ...(vsix ? { vsix } : {}),
+  name: 'demo', port, workspace, driverMode: values.dev, env: labEnv, ...(vsix ? { vsix } : {}),
 }).catch((err) => {
   process.stderr.write(`[demo] ${err instanceof Error ? err.message : err}\n`);
   process.exit(1);
@@ -85,7 +100,9 @@ process.stdout.write(`
     Open:       ${url}
     Workspace:  ${workspace}
     Server log: ${path.relative(ROOT, server.logFile)}
-
+${withLab ? `    Lab:        Proxmox nodes alpha, beta, gamma (127.20.0.10-12, OpenSSH), S3 at 127.20.0.52:9000
+    CLI:        source .lab/env && cd .lab/workspace && node ${path.join(ROOT, 'dist/cli.js')} restore-vm 121 --dry-run
+` : ''}
   From another machine: ssh -L ${port}:127.0.0.1:${port} <this host>, then open the URL above.
   Press Ctrl-C to stop.
 

@@ -23,7 +23,7 @@ export function planLines(plan: Plan, t: Translate): string[] {
   }
   lines.push('', t('Steps and exact commands:'));
   plan.steps.forEach((step, i) => {
-    lines.push(`  ${i + 1}. ${render(step.title, t)}${step.destructive ? `  [${t('changes the node')}]` : ''}`);
+    lines.push(`  ${i + 1}. ${render(step.title, t)}${step.destructive ? `  [${t('changes something')}]` : ''}`);
     for (const c of step.commands) lines.push(`       $ ${c}`);
     if (step.effect) lines.push(`       ${render(step.effect, t)}`);
   });
