@@ -338,7 +338,8 @@ export class ChecklistView {
     const log = this.log;
     const L = this.session?.labels;
     if (!L) return;
-    const started = log ? Object.values(log.steps).map((s) => s.startedAt).filter((s): s is string => Boolean(s)).sort()[0] ?? null : null;
+    // As the report measures it (elapsedMs in the core): from the first step started.
+    const started = log ? Object.values(log.steps).map((s) => s.startedAt ?? s.attempts[0]?.startedAt).filter((s): s is string => Boolean(s)).sort()[0] ?? null : null;
     if (this.elapsed) {
       const runMs = started ? (log?.endedAt ? Date.parse(log.endedAt) : now) - Date.parse(started) : 0;
       this.elapsed.textContent = started ? formatClock(runMs) : L.notStarted;

@@ -177,8 +177,14 @@ export function closeIfComplete(log: RunLog, runbook: Runbook, now: Date): RunLo
   return { ...log, endedAt: iso(now) };
 }
 
-/** The measured recovery time so far: from the run's start to its end (or now). */
+/**
+ * The measured recovery time so far: from the first step started (ticking checkboxes beforehand does
+ * not count) to the run's end, or now. Zero before any step started.
+ */
 export function elapsedMs(log: RunLog, now: Date): number {
+  const starts = Object.values(log.steps).map((s) => s.startedAt ?? s.attempts[0]?.startedAt).filter((s): s is string => Boolean(s)).sort();
+  const first = starts[0];
+  if (!first) return 0;
   const end = log.endedAt ? Date.parse(log.endedAt) : now.getTime();
-  return Math.max(0, end - Date.parse(log.startedAt));
+  return Math.max(0, end - Date.parse(first));
 }

@@ -95,6 +95,20 @@ describe('runbook checklist', function () {
     assert.equal(again, panel, 'one panel per runbook');
   });
 
+  it('offers "Open as checklist" on line 0 of a runbook under docs/, not on other Markdown', async () => {
+    const lensesOf = async (file: string) => {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+      return (lenses ?? []).filter((l) => l.command?.command === 'lifeboat.openRunbook');
+    };
+    const sample = await lensesOf(path.join(folder, 'docs', 'DISASTER-RECOVERY.md'));
+    assert.equal(sample.length, 1);
+    assert.equal(sample[0]?.range.start.line, 0);
+    assert.equal((sample[0]?.command?.arguments?.[0] as vscode.Uri | undefined)?.fsPath, path.join(folder, 'docs', 'DISASTER-RECOVERY.md'));
+    assert.equal((await lensesOf(path.join(folder, 'docs', 'RESTAURATION-PARTIELLE.md'))).length, 1);
+    assert.equal((await lensesOf(path.join(folder, 'README.md'))).length, 0);
+  });
+
   it('runs a step whose command succeeds, in the workspace folder', async () => {
     const p = panel!;
     await p.receive({ type: 'runStep', stepId: p.model.steps[0]!.id });

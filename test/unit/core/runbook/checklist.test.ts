@@ -136,3 +136,13 @@ describe('secret masking', () => {
     assert.equal(out, 'login with «redacted»\npassword=«redacted» token: «redacted» --password "«redacted»" user=bob');
   });
 });
+
+describe('measured recovery time', () => {
+  it('starts with the first step, not with the first checkbox', () => {
+    let log = newRunLog(rb, 'x.md', at(0));
+    log = setCheck(log, rb.prerequisites[0]!.id, true);
+    assert.equal(elapsedMs(log, at(10)), 0);
+    log = startStep(log, s1, at(10));
+    assert.equal(elapsedMs(log, at(25)), 15 * 60_000);
+  });
+});
