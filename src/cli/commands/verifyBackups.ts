@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
-  LifeboatError, loadInventory, readManifest, s3Credentials, stateLocation, verifyBackups, verifyJson, verifyLines, verifyMarkdown, writeManifest,
+  CancelledError, LifeboatError, loadInventory, readManifest, s3Credentials, stateLocation, verifyBackups, verifyJson, verifyLines, verifyMarkdown, writeManifest,
   type EnvironmentConfig, type StateStore,
 } from '../../core';
 import { createMinioStateStore } from '../../adapters/s3/minioStore';
@@ -89,6 +89,10 @@ export async function verifyBackupsCommand(o: VerifyBackupsOptions, io: CliIo): 
     }
     return result.exitCode;
   } catch (err) {
+    if (CancelledError.is(err)) {
+      io.err(t('Cancelled: nothing was verified.'));
+      return ExitCode.failure;
+    }
     if (LifeboatError.is(err, 'invalidValue')) {
       io.err(describeError(err));
       return ExitCode.usage;

@@ -71,7 +71,7 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
 
   // ---- which guests and archives are in scope ----------------------------------------------------
   const byVmid = new Map<number, GuestRef>();
-  const matchedPerEnv = envs.map((env) => ({ env, matched: matchGuests(env.guests, inv) }));
+  const matchedPerEnv = envs.map((env) => ({ env, matched: matchGuests(declaredGuests(env), inv) }));
   for (const { env, matched } of matchedPerEnv) {
     for (const m of matched) {
       const vmid = m.guest?.vmid ?? m.declared?.vmid;
@@ -140,7 +140,7 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
   for (const job of inv.jobs) {
     if (job.enabled) continue;
     if (request.vmid !== undefined && !covers(job, request.vmid, undefined)) continue;
-    const env = envs.find((e) => job.id === `backup-${e.name}`) ?? envs.find((e) => e.guests.some((d) => { const v = inv.guests.find((g) => g.name === d.name)?.vmid; return v !== undefined && covers(job, v, undefined); }));
+    const env = envs.find((e) => job.id === `backup-${e.name}`) ?? envs.find((e) => declaredGuests(e).some((d) => { const v = inv.guests.find((g) => g.name === d.name)?.vmid; return v !== undefined && covers(job, v, undefined); }));
     if (request.environment && !env) continue;
     findings.push({ severity: 'warning', code: 'job-disabled', environment: env?.name, file: env?.backup ? env.tfvarsPath : undefined, range: env?.backup?.range, message: msg('Backup job {0} is disabled ({1}): the guests it covers are not backed up', job.id, job.schedule ?? '?') });
   }
@@ -244,6 +244,21 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
     counts,
     exitCode,
   };
+}
+
+/**
+ * The guests an environment declares: its `vms` and `containers`, plus the monitoring VM and the
+ * MinIO container its `monitoring` and `minio` blocks describe (the two the recovery depends on).
+ */
+export function declaredGuests(env: EnvironmentConfig): EnvironmentConfig['guests'] {
+  const out = [...env.guests];
+  const add = (name: string, kind: 'vm' | 'container', ip: string | undefined, range: EnvironmentConfig['guests'][number]['range']) => {
+    if (out.some((g) => g.name === name)) return;
+    out.push({ name, kind, environment: env.name, node: env.defaultNode, ip: ip?.replace(/\/\d+$/, ''), cores: undefined, memoryMiB: undefined, diskGiB: undefined, tags: [], vmid: undefined, range });
+  };
+  if (env.monitoring) add('monitoring', 'vm', env.monitoring.vmIp, env.monitoring.range);
+  if (env.minio) add('minio', 'container', env.minio.ip, env.minio.range);
+  return out;
 }
 
 /** A job covers a guest when it names it (or all, minus exclusions) and runs on its node. */

@@ -7,7 +7,7 @@ import type { EnvironmentConfig } from '../../../../src/core/model/environment';
 import type { Backup, BackupJob, Guest, Inventory } from '../../../../src/core/inventory/model';
 import type { StateStore, StoredVersion } from '../../../../src/core/ports';
 import {
-  checkArchivePath, emptyManifest, integrityLine, readManifest, verifyBackups, verifyJson, verifyLines, verifyMarkdown, writeManifest,
+  checkArchivePath, declaredGuests, emptyManifest, integrityLine, readManifest, verifyBackups, verifyJson, verifyLines, verifyMarkdown, writeManifest,
   type VerifyDeps, type VerifyManifest,
 } from '../../../../src/core/verify';
 import { english } from '../../../../src/core/procedure/message';
@@ -249,6 +249,18 @@ describe('verify/verifyBackups (core, fake node)', () => {
     const j = verifyJson(r);
     assert.equal(j.status, 'errors');
     assert.equal(j.findings.find((f) => f.code === 'never-backed-up')?.line, 8);
+  });
+});
+
+describe('verify/declaredGuests', () => {
+  it('the monitoring VM and the MinIO container of the monitoring environment are declared guests, at their blocks', () => {
+    const m = env('monitoring', [], {
+      monitoring: { vmIp: '10.0.0.51/24', nodes: [], retentionDays: 30, grafanaAdminPassword: undefined, range: range(12) },
+      minio: { ip: '10.0.0.52', port: 9000, consolePort: 9001, rootUser: 'admin', rootPassword: undefined, buckets: [], range: range(26) },
+    });
+    const guests = declaredGuests(m);
+    assert.deepEqual(guests.map((g) => [g.name, g.kind, g.ip, g.range.start.line]), [['monitoring', 'vm', '10.0.0.51', 12], ['minio', 'container', '10.0.0.52', 26]]);
+    assert.equal(declaredGuests({ ...m, guests: [{ ...guests[0]!, ip: '1.2.3.4' }] }).filter((g) => g.name === 'monitoring').length, 1, 'an explicit declaration wins');
   });
 });
 
