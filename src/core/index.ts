@@ -12,7 +12,7 @@ export { environmentsReport, type EnvironmentsReport } from './config/report';
 export * from './errors';
 export * from './inventory/model';
 export { loadInventory, runJson, type LoadInventoryOptions } from './inventory/load';
-export { backupDay, backupsOf, chooseBackup, isStale, matchGuests, rpoHoursFor } from './inventory/backups';
+export { backupDay, backupsOf, chooseBackup, isStale, isSafetyPoint, newestBackup, SAFETY_POINT_NOTE, matchGuests, rpoHoursFor } from './inventory/backups';
 export * from './procedure/message';
 export * from './procedure/types';
 export { runPlan, type RunOptions } from './procedure/engine';

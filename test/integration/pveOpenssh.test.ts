@@ -128,7 +128,7 @@ describe('pve simulator behind OpenSSH (integration)', function () {
     assert.ok(closed);
     const c2 = await connect();
     try {
-      const [task] = JSON.parse((await exec(c2, 'pvesh get /nodes/localhost/tasks --vmid 250 --output-format json')).stdout) as { upid: string }[];
+      const [task] = JSON.parse((await exec(c2, 'pvesh get /nodes/localhost/tasks --vmid 250 --source all --output-format json')).stdout) as { upid: string }[];
       assert.ok(task);
       let status = { status: 'running', exitstatus: '' };
       for (let i = 0; i < 80 && status.status === 'running'; i++) {

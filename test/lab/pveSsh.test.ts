@@ -113,7 +113,7 @@ describe('pve simulator: SSH and guest services', function () {
     // Reconnect and follow the task, as Lifeboat does.
     const c2 = await connect(port, clientKey.private);
     try {
-      const tasks = JSON.parse((await exec(c2, 'pvesh get /nodes/localhost/tasks --vmid 190 --output-format json')).stdout) as { upid: string }[];
+      const tasks = JSON.parse((await exec(c2, 'pvesh get /nodes/localhost/tasks --vmid 190 --source all --output-format json')).stdout) as { upid: string }[];
       assert.equal(tasks.length, 1);
       let status = { status: 'running', exitstatus: undefined as string | undefined };
       for (let i = 0; i < 60 && status.status === 'running'; i++) {

@@ -16,6 +16,19 @@ export function backupDay(b: Backup): string {
   return new Date(b.ctime * 1000).toISOString().slice(0, 10);
 }
 
+/** The note Lifeboat puts on the backup it makes before overwriting a guest. */
+export const SAFETY_POINT_NOTE = 'Lifeboat safety point before restore';
+
+/** A backup Lifeboat made before an overwrite: the state a restore replaced, not a regular backup. */
+export function isSafetyPoint(b: Backup): boolean {
+  return (b.notes ?? '').startsWith(SAFETY_POINT_NOTE);
+}
+
+/** The newest regular backup (safety points only when there is nothing else). */
+export function newestBackup(backups: readonly Backup[]): Backup | undefined {
+  return backups.find((b) => !isSafetyPoint(b)) ?? backups[0];
+}
+
 export function backupsOf(inventory: Pick<Inventory, 'backups'>, vmid: number): Backup[] {
   return inventory.backups.filter((b) => b.vmid === vmid).sort((a, b) => b.ctime - a.ctime);
 }
@@ -27,8 +40,11 @@ export function backupsOf(inventory: Pick<Inventory, 'backups'>, vmid: number): 
 export function chooseBackup(backups: readonly Backup[], vmid: number, date?: string): Backup {
   const all = backups.filter((b) => b.vmid === vmid).sort((a, b) => b.ctime - a.ctime);
   if (all.length === 0) throw new LifeboatError('noBackup', `no backup of ${vmid} on any storage`, { vmid });
-  // A snapshot the Proxmox Backup Server failed to verify is never chosen on its own.
-  const mine = all.filter((b) => b.verification !== 'failed');
+  // A snapshot the Proxmox Backup Server failed to verify is never chosen on its own, and a
+  // Lifeboat safety point (the state a previous restore replaced) only when nothing else exists.
+  const verified = all.filter((b) => b.verification !== 'failed');
+  const regular = verified.filter((b) => !isSafetyPoint(b));
+  const mine = regular.length > 0 ? regular : verified;
   if (mine.length === 0) throw new LifeboatError('backupCorrupt', `every backup of ${vmid} failed its last verification`, { vmid });
   if (date === undefined) return mine[0]!;
   parseDay(date);

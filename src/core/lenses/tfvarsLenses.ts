@@ -4,7 +4,7 @@
  * Titles come only from what is already known (the cached inventory); nothing here waits on the
  * network, and no secret value ever reaches a title.
  */
-import { backupsOf, isStale } from '../inventory/backups';
+import { backupsOf, isStale, newestBackup } from '../inventory/backups';
 import type { Inventory } from '../inventory/model';
 import type { TfvarsOutline } from '../config/tfvars';
 import type { DeclaredGuest } from '../model/environment';
@@ -57,9 +57,9 @@ export function tfvarsLenses(ctx: LensContext): LensSpec[] {
     lenses.push({ line: 0, kind: 'summary', icon: 'plug', title: ctx.loading ? msg('Lifeboat: {0} — reading the nodes…', env) : msg('Lifeboat: {0} — connect to see backups', env), command: 'lifeboat.connect', args: [] });
   } else {
     const matched = outline.guests.map((g) => ({ g, guest: findGuest(inventory, g) }));
-    const newest = matched.flatMap(({ guest }) => (guest ? backupsOf(inventory, guest.vmid).slice(0, 1) : [])).sort((a, b) => b.ctime - a.ctime)[0];
+    const newest = matched.flatMap(({ guest }) => { const n = guest ? newestBackup(backupsOf(inventory, guest.vmid)) : undefined; return n ? [n] : []; }).sort((a, b) => b.ctime - a.ctime)[0];
     const unprotected = matched.filter(({ guest }) => guest && backupsOf(inventory, guest.vmid).length === 0).length;
-    const stale = matched.filter(({ guest }) => guest && isStale(backupsOf(inventory, guest.vmid)[0], ctx.rpoHours, now) && backupsOf(inventory, guest.vmid).length > 0).length;
+    const stale = matched.filter(({ guest }) => guest && backupsOf(inventory, guest.vmid).length > 0 && isStale(newestBackup(backupsOf(inventory, guest.vmid)), ctx.rpoHours, now)).length;
     const count = outline.guests.length;
     lenses.push({
       line: 0,
@@ -91,7 +91,7 @@ export function tfvarsLenses(ctx: LensContext): LensSpec[] {
     }
     if (vmid === undefined) continue;
     const backups = backupsOf(inventory, vmid);
-    const newest = backups[0];
+    const newest = newestBackup(backups);
     if (!newest) {
       lenses.push({ line, kind: 'warning', icon: 'error', title: msg('No backup of {0} on any storage', vmid), command: 'lifeboat.showBackups', args: [{ vmid }] });
       continue;

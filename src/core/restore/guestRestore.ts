@@ -12,7 +12,7 @@ import { AgentInterfacesSchema, GuestConfigSchema, LxcInterfacesSchema, TaskList
 import { commandLine, detached } from '../proxmox/shell';
 import { checkNodeName, checkStorageId, parseDay, parseVmid } from '../proxmox/validate';
 import { runJson } from '../inventory/load';
-import { backupsOf, chooseBackup } from '../inventory/backups';
+import { SAFETY_POINT_NOTE, backupsOf, chooseBackup } from '../inventory/backups';
 import type { Backup, Guest, Inventory, Storage } from '../inventory/model';
 import { msg, type Message } from '../procedure/message';
 import type { Plan, Step, StepContext } from '../procedure/types';
@@ -264,7 +264,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
   }
 
   if (f.inPlace && f.existing && f.safetyStorage) {
-    const dump = vzdumpCommand(f.vmid, f.safetyStorage, 'Lifeboat safety point before restore');
+    const dump = vzdumpCommand(f.vmid, f.safetyStorage, SAFETY_POINT_NOTE);
     steps.push({
       id: 'safety-point',
       title: msg('Make a safety backup of {0} {1} on {2}', label, f.vmid, f.safetyStorage),
@@ -394,7 +394,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
     { label: msg('Backup'), value: `${f.backup.volid} — ${formatTime(f.backup.ctime)}, ${gib(f.backup.sizeBytes)}` },
     { label: msg('Target'), value: f.inPlace ? (f.existing ? `${label} ${f.vmid} (in place)` : `${label} ${f.vmid} (new)`) : `${label} ${f.targetId} (new VMID, ${f.vmid} untouched)` },
     ...(f.storageNeeds.length ? [{ label: msg('Target storage'), value: f.storageNeeds.map((n) => `${n.storage} (${gib(n.bytes)})`).join(', ') }] : []),
-    ...(f.safetyStorage ? [{ label: msg('Safety point'), value: `vzdump to ${f.safetyStorage}` }] : []),
+    ...(f.safetyStorage ? [{ label: msg('Safety backup to'), value: f.safetyStorage }] : []),
   ];
   const destroys = f.inPlace && f.existing
     ? [msg('The current disks and configuration of {0} {1}{2} are overwritten', label, f.vmid, f.existing.name ? ` (${f.existing.name})` : '')]

@@ -31,7 +31,10 @@ export const commandTable: Record<CommandId, Handler> = {
   'lifeboat.restoreStateVersion': restoreStateVersion,
   'lifeboat.fallbackToLocal': fallBackToLocal,
   'lifeboat.returnToS3': returnToS3,
-  'lifeboat.connect': (s) => () => s.inventory.refresh(),
+  'lifeboat.connect': (s) => async () => {
+    s.inventory.refresh();
+    await s.inventory.inventory();
+  },
   'lifeboat.filter': (s) => async () => {
     const text = await vscode.window.showInputBox({ title: vscode.l10n.t('Filter guests'), prompt: vscode.l10n.t('Part of a name or a VMID'), value: s.recoveryTree.filter ?? '' });
     if (text !== undefined) s.recoveryTree.setFilter(text);

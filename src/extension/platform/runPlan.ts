@@ -12,8 +12,11 @@ import type { Services } from '../services';
 
 export async function confirmPlan(plan: Plan, action: string): Promise<boolean> {
   const detail = planLines(plan, vscode.l10n.t).slice(1).join('\n');
-  const choice = await vscode.window.showWarningMessage(render(plan.title, vscode.l10n.t), { modal: true, detail }, action);
-  return choice === action;
+  // Cancel comes first, so it is the focused default: Enter never starts a destructive run.
+  const cancel: vscode.MessageItem = { title: vscode.l10n.t('Cancel'), isCloseAffordance: true };
+  const proceed: vscode.MessageItem = { title: action };
+  const choice = await vscode.window.showWarningMessage(render(plan.title, vscode.l10n.t), { modal: true, detail }, cancel, proceed);
+  return choice === proceed;
 }
 
 export function toAbortSignal(token: vscode.CancellationToken): AbortSignal {

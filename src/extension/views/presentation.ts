@@ -4,7 +4,7 @@
  * The tree classes only map these to vscode.TreeItems.
  */
 import type { Backup, DeclaredGuest, Guest } from '../../core';
-import { formatTime, gib } from '../../core';
+import { formatTime, gib, isSafetyPoint, newestBackup } from '../../core';
 import type { Translate } from '../../shared/problemText';
 
 export interface ItemLook {
@@ -30,7 +30,7 @@ export function age(epochSeconds: number, now: Date, t: Translate): string {
 export function guestLook(declared: DeclaredGuest | undefined, guest: Guest | undefined, backups: readonly Backup[], rpoHours: number, now: Date, t: Translate): ItemLook {
   const name = guest?.name ?? declared?.name ?? '?';
   const kind = (guest?.type ?? (declared?.kind === 'vm' ? 'qemu' : 'lxc')) === 'qemu' ? 'VM' : 'LXC';
-  const newest = backups[0];
+  const newest = newestBackup(backups);
   const flags: ItemLook['flags'][number][] = [];
   if (!guest) {
     flags.push('missing');
@@ -72,13 +72,15 @@ export function backupLook(b: Backup, isNewest: boolean, rpoHours: number, now: 
   if (b.verification === 'failed') flags.push('failedVerification');
   const stale = isNewest && now.getTime() - b.ctime * 1000 > rpoHours * 3600_000;
   if (stale) flags.push('stale');
+  const safety = isSafetyPoint(b);
   const parts = [age(b.ctime, now, t), gib(b.sizeBytes), b.format, b.storage];
+  if (safety) parts.unshift(t('safety point'));
   if (corrupt) parts.unshift(t('CORRUPT'));
-  if (b.notes) parts.push(b.notes);
+  if (b.notes && !safety) parts.push(b.notes);
   return {
     label: formatTime(b.ctime),
     description: parts.join(' · '),
-    icon: corrupt || b.verification === 'failed' ? 'error' : b.protected ? 'lock' : stale ? 'warning' : b.verification === 'ok' || verified === 'ok' ? 'verified' : 'archive',
+    icon: corrupt || b.verification === 'failed' ? 'error' : b.protected ? 'lock' : stale ? 'warning' : b.verification === 'ok' || verified === 'ok' ? 'verified' : safety ? 'shield' : 'archive',
     color: corrupt || b.verification === 'failed' ? 'errorForeground' : stale ? 'list.warningForeground' : b.verification === 'ok' || verified === 'ok' ? 'testing.iconPassed' : undefined,
     tooltip: [
       corrupt ? t('CORRUPT: failed the last backup verification — do not restore from it') : verified === 'ok' ? t('Intact at the last backup verification') : '',
@@ -86,6 +88,7 @@ export function backupLook(b: Backup, isNewest: boolean, rpoHours: number, now: 
       t('Node {0}, storage {1}', b.node, b.storage),
       t('Size {0}, format {1}', gib(b.sizeBytes), b.format),
       b.notes ? t('Notes: {0}', b.notes) : '',
+      safety ? t('Made by Lifeboat before a restore overwrote the guest: the state that restore replaced.') : '',
       b.protected ? t('Protected: cannot be deleted or pruned') : '',
       b.verification === 'ok' ? t('Verified by the Proxmox Backup Server') : b.verification === 'failed' ? t('FAILED its last verification') : '',
       stale ? t('Older than the {0} h recovery point objective', rpoHours) : '',

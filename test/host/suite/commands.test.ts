@@ -14,7 +14,7 @@ describe('commands', () => {
   it('declares at least one command in package.json', () => {
     const declared = declaredCommands();
     assert.ok(declared.length > 0, 'contributes.commands is empty');
-    for (const id of declared) assert.match(id, /^lifeboat\.[a-z][A-Za-z]*$/, `command id ${id}`);
+    for (const id of declared) assert.match(id, /^lifeboat\.[a-z][A-Za-z0-9]*$/, `command id ${id}`);
   });
 
   it('registers every command declared in package.json', async () => {
