@@ -286,7 +286,8 @@ export class ChecklistView {
       for (const [id, box] of view.checks) if (log && id in log.checks) box.checked = Boolean(log.checks[id]);
       for (const [cid, cv] of view.commands) {
         const crec = rec?.commands[cid];
-        for (const b of cv.runButtons) b.toggleAttribute('disabled', !trusted || busy !== null);
+        // A done or skipped step is reopened first (its record would otherwise be overwritten silently).
+        for (const b of cv.runButtons) b.toggleAttribute('disabled', !trusted || busy !== null || status === 'done' || status === 'skipped');
         cv.exit.textContent = crec?.exitCode !== undefined ? `${L.exitCode} ${crec.exitCode}` : crec?.status === 'running' ? L.running : '';
         cv.exit.dataset.ok = String(crec?.exitCode === 0);
         if (crec && !cv.output.textContent && crec.outputTail) cv.output.textContent = crec.outputTail;

@@ -170,6 +170,8 @@ test('state: a done step with its time, a failed step with output and Retry / Sk
   assert.match(await two.locator('.exit').first().textContent() ?? '', /2/);
   assert.deepEqual(await two.locator('.step-actions vscode-button').evaluateAll((els) => els.map((e) => e.getAttribute('data-action'))), ['retry', 'skip', 'markDone']);
   assert.equal(await page.locator('li.step').nth(2).locator('.changed').isVisible(), true);
+  assert.equal(await one.locator('vscode-button[data-action="run"]').first().getAttribute('disabled'), '', 'a done step is reopened before its commands run again');
+  assert.equal(await two.locator('vscode-button[data-action="run"]').first().getAttribute('disabled'), null);
   assert.equal(await page.locator('.stopwatch').textContent(), '30:00');
   await two.locator('vscode-button[data-action="retry"]').click();
   await two.locator('vscode-button[data-action="skip"]').click();
