@@ -66,7 +66,9 @@ export function verifyLines(r: VerifyResult, t: VerifyTranslate): string[] {
 export function verifyMarkdown(r: VerifyResult, t: VerifyTranslate, displayPath: (file: string) => string = (f) => f): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const out = [
-    `# ${t('Backup verification')} — ${verifySummary(r, t)}`,
+    `# ${t('Backup verification')} — ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `**${verifySummary(r, t)}**`,
     '',
     `- ${t('Started')}: ${r.startedAt}`,
     `- ${t('Finished')}: ${r.finishedAt}`,
