@@ -134,4 +134,15 @@ describe('lifeboat rebuild-minio / rebuild-monitoring against the lab (OpenSSH)'
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /Usage: lifeboat rebuild-monitoring/);
   });
+  it('rebuild-monitoring --mode rebuild warns that the metrics history is lost, applies module.monitoring_stack, checks the services', () => {
+    const dry = lifeboat(['rebuild-monitoring', '--mode', 'rebuild', '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /METRICS HISTORY WILL BE LOST/);
+    assert.match(dry.stdout, /terraform apply -target=module\.monitoring_stack -auto-approve/);
+    const r = lifeboat(['rebuild-monitoring', '--mode', 'rebuild', '--force', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = json(r);
+    assert.match(report.facts.apply ?? '', /^Apply complete!/);
+    for (const s of ['prometheus', 'grafana', 'alertmanager']) assert.match(report.facts[`health.${s}`] ?? '', /^healthy: HTTP 200/, s);
+  });
 });
