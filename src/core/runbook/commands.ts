@@ -124,6 +124,8 @@ interface FlagSpec {
 
 interface ScriptSpec {
   readonly command: string;
+  /** When the Lifeboat command depends on the flags (restore-tfstate.sh --fallback → lifeboat.fallbackToLocal). */
+  readonly commandFor?: (args: Readonly<Record<string, string | number | boolean>>) => string | undefined;
   readonly positional?: { readonly name: string; readonly numeric: boolean };
   readonly flags: Readonly<Record<string, FlagSpec>>;
   /** Whether a call with these flags changes something. */
@@ -151,8 +153,11 @@ export const KNOWN_SCRIPTS: Readonly<Record<string, ScriptSpec>> = {
   },
   'restore-tfstate.sh': {
     command: 'lifeboat.restoreTfstate',
+    // --list and --show have no procedure: the explorer lists the state versions. The version of
+    // --restore is chosen again in Lifeboat's picker, which shows what each one holds.
+    commandFor: (a) => ({ restore: 'lifeboat.restoreTfstate', fallback: 'lifeboat.fallbackToLocal', return: 'lifeboat.returnToS3' } as Record<string, string>)[String(a.action)],
     flags: {
-      '--env': { name: 'environment', takesValue: true },
+      '--env': { name: 'env', takesValue: true },
       '--list': { name: 'action', takesValue: false, sets: ['action', 'list'] },
       '--restore': { name: 'versionId', takesValue: true, sets: ['action', 'restore'] },
       '--show': { name: 'versionId', takesValue: true, sets: ['action', 'show'] },
@@ -184,7 +189,9 @@ export const KNOWN_SCRIPTS: Readonly<Record<string, ScriptSpec>> = {
     command: 'lifeboat.verifyBackups',
     flags: {
       '--full': { name: 'full', takesValue: false },
-      '--node': { name: 'node', takesValue: true },
+      '--node': { name: 'node', takesValue: true, unsupported: true },
+      '--env': { name: 'env', takesValue: true },
+      '--vmid': { name: 'vmid', takesValue: true, numeric: true },
       '--json': { name: 'json', takesValue: false, unsupported: true },
     },
     destructive: () => false,
@@ -221,8 +228,8 @@ function scriptArgs(words: readonly string[], from: number): string[] {
  * Flags Lifeboat has no equivalent for are listed in `unsupported` (the caller then runs the script as written).
  * A value still holding a `<placeholder>` is kept as text: fill the placeholders and map again before running.
  */
-export function lifeboatMappingOf(command: string): LifeboatMapping | undefined {
-  const words = shellWords(command);
+export function lifeboatMappingOf(commandLine: string): LifeboatMapping | undefined {
+  const words = shellWords(commandLine);
   const found = findScript(words);
   if (!found) return undefined;
   const spec = KNOWN_SCRIPTS[found.name];
@@ -253,7 +260,9 @@ export function lifeboatMappingOf(command: string): LifeboatMapping | undefined 
       unsupported.push(word);
     }
   }
-  return { script: found.name, command: spec.command, args, unsupported };
+  const command = spec.commandFor ? spec.commandFor(args) : spec.command;
+  if (!command) unsupported.push(String(args.action ?? found.name));
+  return { script: found.name, command: command ?? spec.command, args, unsupported };
 }
 
 /**

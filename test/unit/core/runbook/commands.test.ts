@@ -23,9 +23,13 @@ describe('runbook commands', () => {
   it('maps every known script with its flags', () => {
     assert.deepEqual(lifeboatMappingOf('./scripts/restore/restore-vm.sh 121 --node alpha --target-id 921 --link-down'),
       { script: 'restore-vm.sh', command: 'lifeboat.restoreGuest', args: { vmid: 121, node: 'alpha', targetId: 921, linkDown: true }, unsupported: [] });
-    assert.deepEqual(lifeboatMappingOf('bash scripts/restore/restore-tfstate.sh --env=lab --fallback')?.args, { environment: 'lab', action: 'fallback' });
+    assert.deepEqual(lifeboatMappingOf('bash scripts/restore/restore-tfstate.sh --env=lab --fallback'),
+      { script: 'restore-tfstate.sh', command: 'lifeboat.fallbackToLocal', args: { env: 'lab', action: 'fallback' }, unsupported: [] });
+    assert.equal(lifeboatMappingOf('./scripts/restore/restore-tfstate.sh --env prod --return')?.command, 'lifeboat.returnToS3');
+    assert.deepEqual(lifeboatMappingOf('./scripts/restore/restore-tfstate.sh --env prod --list')?.unsupported, ['list'], 'no procedure lists versions');
     assert.deepEqual(lifeboatMappingOf('./scripts/restore/rebuild-monitoring.sh --mode rebuild')?.args, { mode: 'rebuild' });
     assert.deepEqual(lifeboatMappingOf('./scripts/restore/verify-backups.sh --full --json')?.unsupported, ['--json']);
+    assert.deepEqual(lifeboatMappingOf('./scripts/restore/verify-backups.sh --env prod --vmid 121')?.args, { env: 'prod', vmid: 121 });
     assert.deepEqual(lifeboatMappingOf('./scripts/restore/restore-vm.sh 121 --date 2026-11-20')?.unsupported, ['--date']);
     assert.equal(lifeboatMappingOf('./other.sh --force'), undefined);
   });

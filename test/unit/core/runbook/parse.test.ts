@@ -67,7 +67,9 @@ describe('runbook parser: the English sample (DISASTER-RECOVERY.md)', () => {
     assert.equal(rb.steps[0]?.commands[0]?.lifeboat?.command, 'lifeboat.rebuildMinio');
     assert.equal(rb.steps[2]?.commands[0]?.lifeboat?.command, 'lifeboat.rebuildMonitoring');
     assert.equal(rb.steps[4]?.commands[0]?.lifeboat?.command, 'lifeboat.verifyBackups');
-    assert.deepEqual(rb.steps[1]?.commands[1]?.lifeboat?.args, { environment: 'prod', action: 'restore', versionId: '<version-id>' });
+    assert.deepEqual(rb.steps[1]?.commands[1]?.lifeboat?.args, { env: 'prod', action: 'restore', versionId: '<version-id>' });
+    assert.equal(rb.steps[1]?.commands[1]?.lifeboat?.command, 'lifeboat.restoreTfstate');
+    assert.deepEqual(rb.steps[1]?.commands[0]?.lifeboat?.unsupported, ['list']);
   });
 
   it('gives stable ids: the same text gives the same ids, editing one step changes only its hash', () => {
