@@ -63,7 +63,7 @@ check('types', 'npm', ['run', '--silent', 'check-types']);
 check('lint', 'npm', ['run', '--silent', 'lint']);
 check('build', 'npm', ['run', '--silent', 'build']);
 suite('unit', 'npx', ['mocha']);
-if (existsSync('scripts/e2e/runWebview.mjs')) suite('webview', 'node', ['scripts/e2e/runWebview.mjs']);
+if (existsSync('test/webview/checklist.test.mjs')) suite('webview', 'node', ['test/webview/checklist.test.mjs']);
 
 // The simulated homelab serves the integration suite and the lab's host and UI suites; it is started
 // once here (a fresh one: earlier runs may have changed it) and always stopped at the end.

@@ -286,6 +286,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
               volid ??= /creating (?:vzdump|Proxmox Backup Server) archive '([^']+)'/.exec(line)?.[1];
             },
             onFraction: (fraction) => ctx.report({ fraction }),
+            onReattach: () => countReattach(ctx),
           });
           ctx.facts.set('safetyTaskEnded', 'OK');
         } catch (err) {
@@ -344,7 +345,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
           node: f.node, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing,
           onLine: (line) => ctx.log.info(`  ${line}`),
           onFraction: (fraction) => ctx.report({ fraction, message: `${Math.round(fraction * 100)}%` }),
-          onReattach: (n) => ctx.facts.set('reattached', String(n)),
+          onReattach: () => countReattach(ctx),
         });
         ctx.facts.set('restored', 'true');
         return msg('Task {0} ended: {1}', task.upid, done.exitstatus);
@@ -558,6 +559,11 @@ export function gib(bytes: number): string {
 
 function raise(err: Error): never {
   throw err;
+}
+
+/** Re-attachments after a lost connection, across the safety point and the restore (for the report). */
+function countReattach(ctx: StepContext): void {
+  ctx.facts.set('reattached', String(Number(ctx.facts.get('reattached') ?? 0) + 1));
 }
 
 /** What a failed or cancelled restore leaves behind, and how to undo it (for the report). */
