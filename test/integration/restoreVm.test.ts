@@ -4,7 +4,7 @@
  * workspace with `.lab/env`, exactly as an operator would, and then checks the nodes themselves.
  */
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import path from 'node:path';
