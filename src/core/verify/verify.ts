@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { CancelledError, LifeboatError } from '../errors';
 import type { EnvironmentConfig } from '../model/environment';
 import type { LogSink, NetworkProbe, NodeShell, StateStore } from '../ports';
-import { matchGuests, rpoHoursFor } from '../inventory/backups';
+import { matchGuests, newestBackup, rpoHoursFor } from '../inventory/backups';
 import type { Backup, BackupJob, Guest, Inventory } from '../inventory/model';
 import { msg } from '../procedure/message';
 import { commandLine } from '../proxmox/shell';
@@ -159,7 +159,8 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
       const vmid = m.guest?.vmid ?? d.vmid;
       if (request.vmid !== undefined && vmid !== request.vmid) continue;
       const at = { environment: env.name, guest: d.name, vmid, node: m.guest?.node, file: env.tfvarsPath, range: d.range };
-      const newest = m.backups[0];
+      // A Lifeboat safety point (the state a restore replaced) does not make a guest's backups recent.
+      const newest = newestBackup(m.backups);
       if (!m.guest) {
         findings.push(newest
           ? { ...at, severity: 'warning', code: 'guest-missing', message: msg('{0} is declared but no node has it; its newest backup is from {1}', d.name, formatTime(newest.ctime)) }

@@ -142,6 +142,13 @@ describe('verify/verifyBackups (core, fake node)', () => {
     assert.deepEqual(shell.unmatched, []);
   });
 
+  it('a recent Lifeboat safety point does not hide a stale guest', async () => {
+    const safety = backup(201, 'qemu', 1, { notes: 'Lifeboat safety point before restore' });
+    const inv = inventory(guests, [...backups, safety], jobs);
+    const r = await verifyBackups({ full: false, reread: false, vmid: 201 }, deps(node(), emptyManifest(), { inventory: inv }));
+    assert.ok(r.findings.some((f) => f.code === 'stale' && f.vmid === 201 && /720 h old/.test(english(f.message))));
+  });
+
   it('a guest whose newest backup is fine and covered by an enabled job is ok; --vmid scopes findings (exit 0)', async () => {
     const r = await verifyBackups({ full: false, reread: false, vmid: 121 }, deps(node()));
     assert.equal(r.exitCode, 0, JSON.stringify(r.findings.map((f) => english(f.message))));
