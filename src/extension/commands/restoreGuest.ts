@@ -13,7 +13,7 @@ import { sleep } from '../../adapters/net/probe';
 import type { Services } from '../services';
 import type { RecoveryNode } from '../views/recoveryTree';
 import { age } from '../views/presentation';
-import { confirmPlan, runWithProgress } from '../platform/runPlan';
+import { confirmPlan, runWithProgress, type ProcedureOutcome } from '../platform/runPlan';
 import { requireTrust } from '../platform/trust';
 
 type GuestNode = Extract<RecoveryNode, { kind: 'guest' }>;
@@ -33,16 +33,16 @@ export interface RestoreGuestArgs {
   readonly linkDown?: boolean;
 }
 
-export const restoreGuest = (s: Services) => async (arg?: GuestNode | BackupNode | RestoreGuestArgs) => {
-  if (!requireTrust()) return;
+export const restoreGuest = (s: Services) => async (arg?: GuestNode | BackupNode | RestoreGuestArgs): Promise<ProcedureOutcome> => {
+  if (!requireTrust()) return { status: 'refused' };
   const request = await requestFrom(s, arg, false);
-  if (request) await planConfirmRun(s, request);
+  return request ? planConfirmRun(s, request) : { status: 'not-confirmed' };
 };
 
-export const restoreGuestToNewId = (s: Services) => async (arg?: GuestNode | BackupNode) => {
-  if (!requireTrust()) return;
+export const restoreGuestToNewId = (s: Services) => async (arg?: GuestNode | BackupNode): Promise<ProcedureOutcome> => {
+  if (!requireTrust()) return { status: 'refused' };
   const request = await requestFrom(s, arg, true);
-  if (request) await planConfirmRun(s, request);
+  return request ? planConfirmRun(s, request) : { status: 'not-confirmed' };
 };
 
 async function requestFrom(s: Services, arg: GuestNode | BackupNode | RestoreGuestArgs | undefined, newId: boolean): Promise<GuestRestoreRequest | undefined> {
@@ -140,7 +140,7 @@ async function askTarget(inventory: Inventory, base: { vmid: number; node?: stri
   return { ...base, targetId: Number(value), linkDown: link === down };
 }
 
-async function planConfirmRun(s: Services, request: GuestRestoreRequest): Promise<void> {
+async function planConfirmRun(s: Services, request: GuestRestoreRequest): Promise<ProcedureOutcome> {
   const inventory = await s.inventory.inventory();
   const discoveries = await s.discovery.discoveries();
   const root = discoveries[0]?.root;
@@ -163,7 +163,7 @@ async function planConfirmRun(s: Services, request: GuestRestoreRequest): Promis
     if (LifeboatError.is(err)) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Cannot restore {0}: {1} Nothing was changed.', String(request.vmid), err.message + '.'));
       s.log.warn(`restore of ${String(request.vmid)} refused: ${err.reason}: ${err.message}`);
-      return;
+      return { status: 'refused' };
     }
     throw err;
   }
@@ -171,8 +171,9 @@ async function planConfirmRun(s: Services, request: GuestRestoreRequest): Promis
   const action = plan.destroys.length ? vscode.l10n.t('Overwrite and Restore') : vscode.l10n.t('Restore');
   if (!(await confirmPlan(plan, action))) {
     s.log.info(`restore of ${facts.vmid} not confirmed: nothing was changed`);
-    return;
+    return { status: 'not-confirmed' };
   }
-  await runWithProgress(s, plan, root ?? process.cwd(), (stepFacts) => restoreAftermath(facts, stepFacts));
+  const report = await runWithProgress(s, plan, root ?? process.cwd(), (stepFacts) => restoreAftermath(facts, stepFacts));
   s.inventory.refresh();
+  return { status: report.status, reportFile: report.reportFile };
 }

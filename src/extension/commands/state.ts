@@ -10,7 +10,7 @@ import {
 } from '../../core';
 import type { Services } from '../services';
 import type { RecoveryNode } from '../views/recoveryTree';
-import { confirmPlan, runWithProgress } from '../platform/runPlan';
+import { confirmPlan, runWithProgress, type ProcedureOutcome } from '../platform/runPlan';
 import { requireTrust } from '../platform/trust';
 
 type VersionNode = Extract<RecoveryNode, { kind: 'stateVersion' }>;
@@ -129,9 +129,9 @@ async function planAndRun<F>(
   makePlan: (deps: StateDeps) => Promise<{ plan: import('../../core').Plan; facts: F }>,
   aftermath: (facts: F, stepFacts: ReadonlyMap<string, string>) => import('../../core').Message[],
   action: string,
-): Promise<void> {
+): Promise<ProcedureOutcome> {
   const deps = await stateDeps(s, env);
-  if (!deps) return;
+  if (!deps) return { status: 'refused' };
   let planned: { plan: import('../../core').Plan; facts: F };
   try {
     planned = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Preparing the plan (read-only checks)…') }, () => makePlan(deps));
@@ -139,34 +139,36 @@ async function planAndRun<F>(
     if (LifeboatError.is(err)) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Refused for {0}: {1}', env.name, err.message));
       s.log.warn(`${env.name}: refused: ${err.reason}: ${err.message}`);
-      return;
+      return { status: 'refused' };
     }
     throw err;
   }
-  if (!(await confirmPlan(planned.plan, action))) return;
-  await runWithProgress(s, planned.plan, deps.root, (stepFacts) => aftermath(planned.facts, stepFacts));
+  if (!(await confirmPlan(planned.plan, action))) return { status: 'not-confirmed' };
+  const report = await runWithProgress(s, planned.plan, deps.root, (stepFacts) => aftermath(planned.facts, stepFacts));
   s.state.refresh(env.name);
   s.discovery.refresh();
+  return { status: report.status, reportFile: report.reportFile };
 }
 
-export const restoreStateVersion = (s: Services) => async (node?: VersionNode | { env?: string }) => {
-  if (!requireTrust()) return;
+export const restoreStateVersion = (s: Services) => async (node?: VersionNode | { env?: string }): Promise<ProcedureOutcome> => {
+  if (!requireTrust()) return { status: 'refused' };
   const env = node && 'version' in node ? node.env : await pickEnvironment(s, node);
-  if (!env) return;
+  if (!env) return { status: 'not-confirmed' };
   const version = node && 'version' in node ? node.version : await pickVersion(s, env, vscode.l10n.t('Restore which version of the {0} state?', env.name));
-  if (!version) return;
-  await planAndRun(s, env, (deps) => planStateRestore({ version: version.versionId }, env, deps), stateRestoreAftermath, vscode.l10n.t('Restore This Version'));
+  if (!version) return { status: 'not-confirmed' };
+  return planAndRun(s, env, (deps) => planStateRestore({ version: version.versionId }, env, deps), stateRestoreAftermath, vscode.l10n.t('Restore This Version'));
 };
 
-export const fallBackToLocal = (s: Services) => async (arg?: { env?: string }) => {
-  if (!requireTrust()) return;
+export const fallBackToLocal = (s: Services) => async (arg?: { env?: string }): Promise<ProcedureOutcome> => {
+  if (!requireTrust()) return { status: 'refused' };
   const env = await pickEnvironment(s, arg);
-  if (env) await planAndRun(s, env, (deps) => planFallback(env, deps), fallbackAftermath, vscode.l10n.t('Switch to Local Backend'));
+  if (!env) return { status: 'not-confirmed' };
+  return planAndRun(s, env, (deps) => planFallback(env, deps), fallbackAftermath, vscode.l10n.t('Switch to Local Backend'));
 };
 
-export const returnToS3 = (s: Services) => async (arg?: { env?: string }) => {
-  if (!requireTrust()) return;
+export const returnToS3 = (s: Services) => async (arg?: { env?: string }): Promise<ProcedureOutcome> => {
+  if (!requireTrust()) return { status: 'refused' };
   const env = await pickEnvironment(s, arg);
-  if (!env) return;
-  await planAndRun(s, env, (deps) => planReturn(env, deps, {}), returnAftermath, vscode.l10n.t('Return to S3'));
+  if (!env) return { status: 'not-confirmed' };
+  return planAndRun(s, env, (deps) => planReturn(env, deps, {}), returnAftermath, vscode.l10n.t('Return to S3'));
 };

@@ -19,6 +19,12 @@ export async function confirmPlan(plan: Plan, action: string): Promise<boolean> 
   return choice === proceed;
 }
 
+/**
+ * What a procedure command resolves to, so a caller (the runbook checklist's "Run with Lifeboat")
+ * knows whether the procedure really succeeded.
+ */
+export type ProcedureOutcome = { readonly status: 'succeeded' | 'failed' | 'cancelled' | 'not-confirmed' | 'refused'; readonly reportFile?: string };
+
 export function toAbortSignal(token: vscode.CancellationToken): AbortSignal {
   const controller = new AbortController();
   if (token.isCancellationRequested) controller.abort();
@@ -31,7 +37,7 @@ export async function runWithProgress(
   plan: Plan,
   root: string,
   aftermath?: RunOptions['aftermath'],
-): Promise<RunReport> {
+): Promise<RunReport & { reportFile?: string }> {
   s.log.show(true);
   s.log.info(`── ${english(plan.title)} ──`);
   const report = await vscode.window.withProgress(
@@ -58,7 +64,7 @@ export async function runWithProgress(
     return undefined;
   });
   void announce(report, saved);
-  return report;
+  return Object.assign(report, { reportFile: saved });
 }
 
 async function announce(report: RunReport, saved: string | undefined): Promise<void> {

@@ -391,8 +391,10 @@ export class RunbookPanel implements vscode.Disposable {
       tail = vscode.l10n.t('Ran with Lifeboat: {0}. Its plan, confirmation and report are Lifeboat\'s own.', mapping.command);
       this.post({ type: 'output', stepId: step.id, commandId: command.id, text: `${tail}\n` });
       try {
-        await vscode.commands.executeCommand(mapping.command, mapping.args);
-        exitCode = 0;
+        // Procedure commands resolve to their outcome; anything but success fails the step.
+        const outcome = await vscode.commands.executeCommand<{ status?: string; reportFile?: string } | undefined>(mapping.command, mapping.args);
+        exitCode = outcome?.status === undefined || outcome.status === 'succeeded' ? 0 : 1;
+        if (outcome?.status) tail += `\n${vscode.l10n.t('Lifeboat: {0}', outcome.status)}${outcome.reportFile ? ` — ${outcome.reportFile}` : ''}`;
       } catch (err) {
         tail += `\n${err instanceof Error ? err.message : String(err)}`;
         exitCode = 1;
