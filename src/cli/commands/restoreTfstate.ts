@@ -5,18 +5,17 @@
  */
 import {
   compareWithInventory, diffLine, diffStates, fallbackAftermath, findVersion, importGuide, LifeboatError, listStateVersions,
-  loadInventory, parseState, planFallback, planReturn, planStateRestore, returnAftermath, returnLocation, runPlan,
-  s3Credentials, stateRestoreAftermath, stateText, type EnvironmentConfig, type Message, type Plan,
+  loadInventory, parseState, planFallback, planReturn, planStateRestore, returnAftermath, returnLocation,
+  s3Credentials, stateRestoreAftermath, stateText, type EnvironmentConfig, type Message,
   type RunReport, type S3Credentials, type StateDeps, type StateDiff, type StateLocation, type StateStore, type StateVersion,
 } from '../../core';
 import { createMinioStateStore, stateStoreForEnvironment } from '../../adapters/s3/minioStore';
 import { createTerraformRunner } from '../../adapters/terraform/execaRunner';
-import { planLines, render, reportLines } from '../../shared/reportText';
-import { planJson, reportJson, saveReport } from '../../shared/reportData';
+import { render } from '../../shared/reportText';
 import type { CliIo } from './environments';
 import { t } from '../l10n';
 import { ExitCode } from '../output';
-import { confirm } from '../prompt';
+import { confirmAndRun, type PlanRunSpec } from '../planRunner';
 import { openRuntime, type CliRuntime } from '../runtime';
 import { describeError } from '../errors';
 
@@ -72,11 +71,11 @@ export async function restoreTfstateCommand(o: RestoreTfstateOptions, io: CliIo,
     const deps = stateDeps(store, rt, io, credentials);
     if (o.restore !== undefined) {
       const { plan, facts } = await planStateRestore({ version: o.restore }, env, deps, rt.signal);
-      return await confirmAndRun(plan, o, io, rt, { dryRunFacts: facts, question: t('Write version {0} as the new current state of {1}?', facts.source.versionId, env.name), aftermath: (f) => stateRestoreAftermath(facts, f) });
+      return await stateRun({ plan, facts, question: t('Write version {0} as the new current state of {1}?', facts.source.versionId, env.name), aftermath: (f) => stateRestoreAftermath(facts, f) }, o, io, rt);
     }
     try {
       const { plan, facts } = await planFallback(env, deps, rt.signal);
-      return await confirmAndRun(plan, o, io, rt, { dryRunFacts: facts, question: t('Switch {0} to a local backend?', env.name), aftermath: (f) => fallbackAftermath(facts, f) });
+      return await stateRun({ plan, facts, question: t('Switch {0} to a local backend?', env.name), aftermath: (f) => fallbackAftermath(facts, f) }, o, io, rt);
     } catch (err) {
       if (LifeboatError.is(err, 'storeUnreachable') && err.details['stateLost'] === true) return await stateLost(env, err, o, io, rt);
       throw err;
@@ -243,38 +242,19 @@ async function returnCommand(env: EnvironmentConfig, o: RestoreTfstateOptions, i
   }
   const store = makeStore({ endpoint: backend.endpoint, bucket: backend.bucket, key: backend.key, region: backend.region ?? 'us-east-1', pathStyle: backend.usePathStyle }, credentials, io);
   const { plan, facts } = await planReturn(env, stateDeps(store, rt, io, credentials), { preferLocal: o.preferLocal }, rt.signal);
-  return confirmAndRun(plan, o, io, rt, { dryRunFacts: facts, question: t('Send the local state of {0} back to S3?', env.name), aftermath: (f) => returnAftermath(facts, f) });
+  return stateRun({ plan, facts, question: t('Send the local state of {0} back to S3?', env.name), aftermath: (f) => returnAftermath(facts, f) }, o, io, rt);
 }
 
-async function confirmAndRun(plan: Plan, o: RestoreTfstateOptions, io: CliIo, rt: CliRuntime, x: { dryRunFacts: unknown; question: string; aftermath: (facts: ReadonlyMap<string, string>) => Message[] }): Promise<number> {
-  if (o.dryRun) {
-    if (o.json) io.out(JSON.stringify({ dryRun: true, plan: planJson(plan), facts: x.dryRunFacts }, null, 2));
-    else {
-      for (const line of planLines(plan, t)) io.out(line);
-      io.out('');
-      io.out(t('Dry run: nothing was changed.'));
-    }
-    return ExitCode.ok;
-  }
-  if (!o.json) for (const line of planLines(plan, t)) io.out(line);
-  else for (const line of planLines(plan, t)) io.err(line);
-  const interactive = Boolean(process.stdin.isTTY) && io.env.CI !== 'true';
-  if (!(await confirm(x.question, { force: Boolean(o.force), interactive }))) {
-    io.err(interactive ? t('Not confirmed: nothing was changed.') : t('Not confirmed (no terminal to ask on): nothing was changed. Rerun with --force to proceed without a question.'));
-    if (o.json) io.out(JSON.stringify({ status: 'not-confirmed', changed: false }, null, 2));
-    return ExitCode.failure;
-  }
-  const report = await runPlan(plan, { signal: rt.signal, log: rt.log, aftermath: (facts) => x.aftermath(facts) });
-  const saved = await saveReport(rt.discovery.root, report, t);
-  if (o.json) io.out(JSON.stringify({ ...reportJson(report, saved), safetyCopy: report.facts['safetyPoint'], plan: planResult(report) }, null, 2));
-  else {
-    io.out('');
-    for (const line of reportLines(report, t)) io.out(line);
-    const destroy = Number(report.facts['planDestroy'] ?? 0);
-    if (destroy > 0) io.out(io.style.red(io.style.bold(t('DO NOT APPLY: the plan would destroy {0} resource(s): {1}', destroy, report.facts['planDestroyed'] ?? ''))));
-    io.out(t('Report written to {0}', saved));
-  }
-  return report.status === 'succeeded' ? ExitCode.ok : ExitCode.failure;
+/** The Terraform plan's result in the JSON report, and a loud warning when it would destroy. */
+function stateRun(spec: Omit<PlanRunSpec, 'extraJson' | 'extraLines'>, o: RestoreTfstateOptions, io: CliIo, rt: CliRuntime): Promise<number> {
+  return confirmAndRun({
+    ...spec,
+    extraJson: (report) => ({ safetyCopy: report.facts['safetyPoint'], plan: planResult(report) }),
+    extraLines: (report) => {
+      const destroy = Number(report.facts['planDestroy'] ?? 0);
+      return destroy > 0 ? [io.style.red(io.style.bold(t('DO NOT APPLY: the plan would destroy {0} resource(s): {1}', destroy, report.facts['planDestroyed'] ?? '')))] : [];
+    },
+  }, o, io, rt);
 }
 
 function planResult(r: RunReport) {

@@ -2,14 +2,12 @@
  * `lifeboat restore-vm <vmid> [--node N] [--storage S] [--date YYYY-MM-DD] [--target-id ID]
  *  [--link-down] [--dry-run] [--force] [--json]` — the interface of the operator's restore-vm.sh.
  */
-import { LifeboatError, loadInventory, planGuestRestore, restoreAftermath, runPlan } from '../../core';
+import { LifeboatError, loadInventory, planGuestRestore, restoreAftermath } from '../../core';
 import { sleep } from '../../adapters/net/probe';
-import { planLines, reportLines } from '../../shared/reportText';
-import { planJson, reportJson, saveReport } from '../../shared/reportData';
 import type { CliIo } from './environments';
 import { t } from '../l10n';
 import { ExitCode } from '../output';
-import { confirm } from '../prompt';
+import { confirmAndRun } from '../planRunner';
 import { openRuntime } from '../runtime';
 import { describeError } from '../errors';
 
@@ -41,38 +39,8 @@ export async function restoreVmCommand(vmid: string, o: RestoreVmOptions, io: Cl
       { inventory, shell: (node) => rt.pool.shell(rt.nodes.find((n) => n.name === node) ?? { name: node, host: node }), probe: rt.probe, sleep, log: rt.log, declared: rt.discovery.environments.flatMap((e) => e.guests), activeRestores, timing: timingFromEnv(io.env) },
     );
 
-    if (o.dryRun) {
-      if (o.json) io.out(JSON.stringify({ dryRun: true, plan: planJson(plan), facts }, null, 2));
-      else {
-        for (const line of planLines(plan, t)) io.out(line);
-        io.out('');
-        io.out(t('Dry run: nothing was changed.'));
-      }
-      return ExitCode.ok;
-    }
-
-    if (!o.json) for (const line of planLines(plan, t)) io.out(line);
-    const interactive = Boolean(process.stdin.isTTY) && io.env.CI !== 'true';
     const question = plan.destroys.length ? t('Overwrite it? This cannot be undone except from the safety point.') : t('Run this restore?');
-    if (!(await confirm(question, { force: Boolean(o.force), interactive }))) {
-      io.err(interactive ? t('Not confirmed: nothing was changed.') : t('Not confirmed (no terminal to ask on): nothing was changed. Rerun with --force to proceed without a question.'));
-      return ExitCode.failure;
-    }
-
-    const report = await runPlan(plan, {
-      signal: rt.signal,
-      log: rt.log,
-      onProgress: (p) => { if (p.fraction !== undefined && !o.json) io.err(`  ${p.stepId} ${Math.round(p.fraction * 100)}%`); },
-      aftermath: (stepFacts) => restoreAftermath(facts, stepFacts),
-    });
-    const saved = await saveReport(rt.discovery.root, report, t);
-    if (o.json) io.out(JSON.stringify(reportJson(report, saved), null, 2));
-    else {
-      io.out('');
-      for (const line of reportLines(report, t)) io.out(line);
-      io.out(t('Report written to {0}', saved));
-    }
-    return report.status === 'succeeded' ? ExitCode.ok : ExitCode.failure;
+    return await confirmAndRun({ plan, facts, question, aftermath: (stepFacts) => restoreAftermath(facts, stepFacts) }, o, io, rt);
   } catch (err) {
     if (LifeboatError.is(err, 'invalidValue')) {
       io.err(describeError(err));
