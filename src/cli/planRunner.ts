@@ -54,7 +54,9 @@ export async function confirmAndRun(spec: PlanRunSpec, o: PlanRunOptions, io: Cl
     signal: rt.signal,
     log: rt.log,
     onProgress: (p) => {
-      if (p.fraction !== undefined && !o.json) io.err(`  ${p.stepId} ${Math.round(p.fraction * 100)}%`);
+      if (o.json) return;
+      if (p.fraction !== undefined) io.err(`  ${p.stepId} ${Math.round(p.fraction * 100)}%`);
+      else if (p.message) io.err(`  ${p.stepId}: ${p.message}`);
     },
     aftermath: (stepFacts) => spec.aftermath(stepFacts),
   });

@@ -5,19 +5,17 @@
  * 1 failure, 2 usage error.
  */
 import {
-  LifeboatError, loadInventory, minioAftermath, monitoringAftermath, planMinioRebuild, planMonitoringRebuild, runPlan, s3Credentials, stateLocation, terraformEnvironment,
-  type EnvironmentConfig, type Inventory, type Plan, type RunOptions, type StateStore,
+  LifeboatError, loadInventory, minioAftermath, monitoringAftermath, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
+  type EnvironmentConfig, type Inventory, type StateStore,
 } from '../../core';
 import { sleep } from '../../adapters/net/probe';
 import { createMinioStateStore } from '../../adapters/s3/minioStore';
 import { createMinioBucketAdmin } from '../../adapters/s3/bucketAdmin';
 import { createTerraformRunner } from '../../adapters/terraform/execaRunner';
-import { planLines, reportLines } from '../../shared/reportText';
-import { planJson, reportJson, saveReport } from '../../shared/reportData';
 import type { CliIo } from './environments';
 import { t } from '../l10n';
 import { ExitCode } from '../output';
-import { confirm } from '../prompt';
+import { confirmAndRun } from '../planRunner';
 import { openRuntime, type CliRuntime } from '../runtime';
 import { describeError } from '../errors';
 
@@ -64,7 +62,7 @@ export async function rebuildMinioCommand(o: RebuildOptions, io: CliIo): Promise
       nodeReachable: nodeName && nodeInv ? { node: nodeName, reachable: nodeInv.reachable, error: nodeInv.error?.message } : undefined,
       timing: healthTiming(io.env),
     });
-    return confirmAndRun(rt, io, o, plan, facts, (stepFacts) => minioAftermath(facts, stepFacts), t('Rebuild MinIO now?'));
+    return confirmAndRun({ plan, facts, question: t('Rebuild MinIO now?'), aftermath: (stepFacts) => minioAftermath(facts, stepFacts) }, o, io, rt);
   });
 }
 
@@ -94,7 +92,7 @@ export async function rebuildMonitoringCommand(o: RebuildMonitoringOptions, io: 
       } : undefined,
     });
     const question = mode === 'restore' ? t('Overwrite the monitoring VM with its newest backup? This cannot be undone except from the safety point.') : t('Rebuild the monitoring stack? Its metrics history will be lost.');
-    return confirmAndRun(rt, io, o, plan, facts, (stepFacts) => monitoringAftermath(facts, stepFacts), question);
+    return confirmAndRun({ plan, facts, question, aftermath: (stepFacts) => monitoringAftermath(facts, stepFacts) }, o, io, rt);
   });
 }
 
@@ -122,38 +120,6 @@ async function readNodes(rt: CliRuntime, io: CliIo): Promise<Inventory | undefin
   const inventory = await loadInventory({ nodes: rt.nodes, pool: rt.pool, log: rt.log, signal: rt.signal });
   for (const n of inventory.nodes.filter((x) => !x.reachable)) io.err(t('Node {0} could not be read: {1}', n.node, n.error?.message ?? ''));
   return inventory;
-}
-
-async function confirmAndRun(rt: CliRuntime, io: CliIo, o: RebuildOptions, plan: Plan, facts: unknown, aftermath: RunOptions['aftermath'], question: string): Promise<number> {
-  if (o.dryRun) {
-    if (o.json) io.out(JSON.stringify({ dryRun: true, plan: planJson(plan), facts }, null, 2));
-    else {
-      for (const line of planLines(plan, t)) io.out(line);
-      io.out('');
-      io.out(t('Dry run: nothing was changed.'));
-    }
-    return ExitCode.ok;
-  }
-  if (!o.json) for (const line of planLines(plan, t)) io.out(line);
-  const interactive = Boolean(process.stdin.isTTY) && io.env.CI !== 'true';
-  if (!(await confirm(question, { force: Boolean(o.force), interactive }))) {
-    io.err(interactive ? t('Not confirmed: nothing was changed.') : t('Not confirmed (no terminal to ask on): nothing was changed. Rerun with --force to proceed without a question.'));
-    return ExitCode.failure;
-  }
-  const report = await runPlan(plan, {
-    signal: rt.signal,
-    log: rt.log,
-    onProgress: (p) => { if (p.message && !o.json) io.err(`  ${p.stepId}: ${p.message}`); },
-    aftermath,
-  });
-  const saved = await saveReport(rt.discovery.root, report, t);
-  if (o.json) io.out(JSON.stringify(reportJson(report, saved), null, 2));
-  else {
-    io.out('');
-    for (const line of reportLines(report, t)) io.out(line);
-    io.out(t('Report written to {0}', saved));
-  }
-  return report.status === 'succeeded' ? ExitCode.ok : ExitCode.failure;
 }
 
 /** The admin client is made when a step first needs it (a missing endpoint fails the plan, not the parse). */
