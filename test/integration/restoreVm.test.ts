@@ -152,7 +152,8 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
 
   it('re-attaches to the restore task after the connection drops mid-restore', async () => {
     // Drop the SSH connection while Lifeboat follows the restore task's log (a regex between slashes).
-    await fault(JSON.stringify({ kind: 'drop-connection', node: 'alpha', when: { afterCommandMatching: '/vzrestore:132:.*\\/log/' } }), lab.paths);
+    // The drop comes 50 ms after that command starts, so it really cuts a command in flight.
+    await fault(JSON.stringify({ kind: 'drop-connection', node: 'alpha', when: { afterCommandMatching: '/vzrestore:132:.*\\/log/', delayMs: 50 } }), lab.paths);
     const r = lifeboat(['restore-vm', '132', '--force', '--json']);
     const report = json(r);
     assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(report.steps, null, 1)}`);
