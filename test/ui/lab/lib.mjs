@@ -94,3 +94,21 @@ export async function quickOpen(page, relative) {
   await page.waitForTimeout(500);
   await page.keyboard.press('Enter');
 }
+
+/**
+ * Clicks an item of the open context menu. The workbench's menu sometimes ignores a click that comes
+ * while it is still opening (seen on a loaded machine): if the menu is still there, Enter on the
+ * hovered item chooses it. @param {Page} page @param {string} label
+ */
+export async function chooseMenuItem(page, label) {
+  const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
+  await item.waitFor({ timeout: 15_000 });
+  await item.hover();
+  await page.waitForTimeout(300);
+  await item.locator('.action-label').first().click();
+  const closed = await page.locator('.monaco-menu').first().waitFor({ state: 'detached', timeout: 3_000 }).then(() => true, () => false);
+  if (!closed && (await item.isVisible())) {
+    await item.hover();
+    await page.keyboard.press('Enter');
+  }
+}

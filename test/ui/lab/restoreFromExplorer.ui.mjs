@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { dialog, expand, openLifeboat, row, until } from './lib.mjs';
+import { chooseMenuItem, dialog, expand, openLifeboat, row, until } from './lib.mjs';
 
 export const timeout = 420_000;
 
@@ -35,9 +35,7 @@ export async function run({ page, open, screenshot, workspace, lab }) {
   assert.ok(newest, 'k3s-test has a backup on beta');
 
   await k3s.click({ button: 'right' });
-  const item = page.locator('.monaco-menu .action-item', { hasText: 'Restore from Newest Backup…' }).first();
-  await item.waitFor({ timeout: 15_000 });
-  await item.click();
+  await chooseMenuItem(page, 'Restore from Newest Backup…');
 
   const box = dialog(page);
   await box.waitFor({ timeout: 120_000 });

@@ -5,7 +5,7 @@
 // diff editor with the resource-level summary in a notification. Nothing is written to S3.
 // Screenshots: test-results/ui-lab-state-versions.png, test-results/ui-lab-state-diff.png
 import assert from 'node:assert/strict';
-import { expand, openLifeboat, rows, toast, until, widenSidebar } from './lib.mjs';
+import { chooseMenuItem, expand, openLifeboat, rows, toast, until, widenSidebar } from './lib.mjs';
 
 export const timeout = 240_000;
 
@@ -40,17 +40,8 @@ export async function run({ page, open, screenshot }) {
   assert.ok(older, 'an older valid version');
   const olderRow = page.locator('.part.sidebar .monaco-list-row').filter({ hasText: older.label }).filter({ hasText: older.description.split(' · ')[1] ?? '' }).first();
   await olderRow.click({ button: 'right' });
-  const item = page.locator('.monaco-menu .action-item', { hasText: 'Compare with Current' }).first();
-  await item.waitFor({ timeout: 15_000 });
-  await item.hover();
-  await page.waitForTimeout(300);
-  await item.locator('.action-label').first().click();
-  // A context menu sometimes ignores a click that comes while it is still opening: use the keyboard then.
-  const diff = page.locator('.monaco-diff-editor').first();
-  if (!(await diff.waitFor({ timeout: 8_000 }).then(() => true, () => false))) {
-    if (await item.isVisible()) await page.keyboard.press('Enter');
-    await diff.waitFor({ timeout: 60_000 });
-  }
+  await chooseMenuItem(page, 'Compare with Current');
+  await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 60_000 });
   const summary = toast(page, /added, \d+ removed, \d+ changed/);
   await summary.waitFor({ timeout: 60_000 });
   await page.waitForTimeout(1500);
