@@ -39,6 +39,17 @@ describe('lifeboat rebuild-minio / rebuild-monitoring against the lab (OpenSSH)'
     }
   };
   const s3 = () => new Minio.Client({ endPoint: '127.20.0.52', port: 9000, useSSL: false, accessKey: lab.env.AWS_ACCESS_KEY_ID!, secretKey: lab.env.AWS_SECRET_ACCESS_KEY!, pathStyle: true, region: 'us-east-1' });
+  /** Test set-up through S3 right after another suite restarted the lab: ride out one dropped connection. */
+  const retry = async <T>(work: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (attempt >= 3 || !/socket hang up|ECONNRESET|ECONNREFUSED/.test(String(err))) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  };
   const versioning = async (bucket: string) => ((await s3().getBucketVersioning(bucket)) as { Status?: string } | undefined)?.Status ?? 'Off';
   const answers = (host: string, port: number) => new Promise<boolean>((resolve) => {
     const s = net.connect({ host, port, timeout: 2000 });
@@ -70,7 +81,7 @@ describe('lifeboat rebuild-minio / rebuild-monitoring against the lab (OpenSSH)'
   });
 
   it('rebuild-minio --force --json exits 0 with every bucket versioned; a bucket with versioning suspended is re-enabled and read back', async () => {
-    await s3().setBucketVersioning('tfstate-lab', { Status: 'Suspended' });
+    await retry(() => s3().setBucketVersioning('tfstate-lab', { Status: 'Suspended' }));
     assert.equal(await versioning('tfstate-lab'), 'Suspended');
     const r = lifeboat(['rebuild-minio', '--force', '--json']);
     assert.equal(r.code, 0, r.stderr);
