@@ -9,6 +9,7 @@ import { createSshPool, sshOptionsFromEnv } from '../adapters/ssh';
 import { labGuardedPool } from '../adapters/labGuard';
 import { CancelledError, homelabNodes, loadInventory, type Inventory, type LogSink, type NetworkProbe, type NodeAddress, type NodeShellPool, type UnknownHostKey } from '../core';
 import type { DiscoveryService } from './discoveryService';
+import { confirmDefaultNo } from './platform/confirm';
 import { DisposableOwner } from './platform/disposable';
 
 interface NodeOverride { host?: string; port?: number; user?: string }
@@ -107,21 +108,16 @@ export class InventoryService extends DisposableOwner {
 }
 
 /** An unknown host key is shown with its fingerprint and must be accepted explicitly (default: no). */
-async function askHostKey(key: UnknownHostKey): Promise<boolean> {
-  const accept = vscode.l10n.t('Accept and Remember');
-  const choice = await vscode.window.showWarningMessage(
+function askHostKey(key: UnknownHostKey): Promise<boolean> {
+  return confirmDefaultNo(
     vscode.l10n.t('Unknown SSH host key for {0}:{1}', key.host, key.port),
-    {
-      modal: true,
-      detail: [
-        vscode.l10n.t('{0} key fingerprint is {1}.', key.algorithm, key.fingerprint),
-        '',
-        vscode.l10n.t('Compare it with the node (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) before accepting. Accepting adds it to known_hosts.'),
-      ].join('\n'),
-    },
-    accept,
+    vscode.l10n.t('Accept and Remember'),
+    [
+      vscode.l10n.t('{0} key fingerprint is {1}.', key.algorithm, key.fingerprint),
+      '',
+      vscode.l10n.t('Compare it with the node (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) before accepting. Accepting adds it to known_hosts.'),
+    ].join('\n'),
   );
-  return choice === accept;
 }
 
 export function isCancellation(err: unknown): boolean {

@@ -1,6 +1,6 @@
 /**
  * The extension's side of running a plan: a modal confirmation that shows the exact commands
- * (default: Cancel), a cancellable progress notification, the log in the output channel, and at
+ * (default: no), a cancellable progress notification, the log in the output channel, and at
  * the end a notification with "Show Report" that opens the Markdown record.
  */
 import * as vscode from 'vscode';
@@ -9,14 +9,10 @@ import { planLines, render } from '../../shared/reportText';
 import { saveReport } from '../../shared/reportData';
 import { reportMarkdown } from '../../shared/reportText';
 import type { Services } from '../services';
+import { confirmDefaultNo } from './confirm';
 
-export async function confirmPlan(plan: Plan, action: string): Promise<boolean> {
-  const detail = planLines(plan, vscode.l10n.t).slice(1).join('\n');
-  // Cancel comes first, so it is the focused default: Enter never starts a destructive run.
-  const cancel: vscode.MessageItem = { title: vscode.l10n.t('Cancel'), isCloseAffordance: true };
-  const proceed: vscode.MessageItem = { title: action };
-  const choice = await vscode.window.showWarningMessage(render(plan.title, vscode.l10n.t), { modal: true, detail }, cancel, proceed);
-  return choice === proceed;
+export function confirmPlan(plan: Plan, action: string): Promise<boolean> {
+  return confirmDefaultNo(render(plan.title, vscode.l10n.t), action, planLines(plan, vscode.l10n.t).slice(1).join('\n'));
 }
 
 /**

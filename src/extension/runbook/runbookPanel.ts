@@ -18,6 +18,7 @@ import {
 } from '../../core';
 import { assertNever, runbookLabelKeys, type BusyState, type RunbookLabels, type RunbookSession, type ToHost, type ToWebview } from '../../shared/runbookMessages';
 import type { Services } from '../services';
+import { confirmDefaultNo } from '../platform/confirm';
 import { requireTrust } from '../platform/trust';
 import { parseToHost } from './messages';
 import { readRunLog, RunLogWriter } from './runLogStore';
@@ -307,14 +308,8 @@ export class RunbookPanel implements vscode.Disposable {
     }
     const destructive = via === 'shell' ? commands.filter((c) => c.destructive) : [];
     if (destructive.length) {
-      const run = vscode.l10n.t('Run');
       const detail = destructive.map((c) => `$ ${texts.get(c.id) ?? c.text}\n  (${c.destructive})`).join('\n');
-      const choice = await vscode.window.showWarningMessage(
-        vscode.l10n.t('These commands can change or destroy things. Run them?'),
-        { modal: true, detail },
-        run,
-      );
-      if (choice !== run) return undefined;
+      if (!(await confirmDefaultNo(vscode.l10n.t('These commands can change or destroy things. Run them?'), vscode.l10n.t('Run'), detail))) return undefined;
     }
     return texts;
   }
@@ -433,9 +428,7 @@ export class RunbookPanel implements vscode.Disposable {
   private async newRun(): Promise<void> {
     if (this.busy) return;
     if (this.log) {
-      const start = vscode.l10n.t('Start a new run');
-      const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Start a new run? The current run log is replaced (export its report first if you need it).'), { modal: true }, start);
-      if (choice !== start) return;
+      if (!(await confirmDefaultNo(vscode.l10n.t('Start a new run? The current run log is replaced (export its report first if you need it).'), vscode.l10n.t('Start a new run')))) return;
     }
     this.log = undefined;
     await this.writer.write(undefined);

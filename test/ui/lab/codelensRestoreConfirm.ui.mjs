@@ -53,9 +53,9 @@ export async function run({ page, open, screenshot, lab }) {
   assert.equal(await accept.count(), 1, 'an "Overwrite and Restore" button');
   await page.waitForTimeout(500);
   await screenshot('restore-confirm');
-  // Which button Enter would press (the issue asks for "default Cancel"): reported, not asserted.
+  // The default answer is no: the button Enter would press is the one that changes nothing.
   const focused = await page.evaluate(() => (globalThis.document.activeElement?.textContent ?? '').trim());
-  console.log(`    note: the confirmation's focused button is "${focused}"`);
+  assert.equal(focused, 'No, Change Nothing', `the confirmation's focused button is "${focused}"`);
 
   await box.locator('.monaco-button', { hasText: /^Cancel$/ }).click();
   await box.waitFor({ state: 'detached', timeout: 15_000 });
