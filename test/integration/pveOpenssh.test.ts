@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Client, utils } from 'ssh2';
+import { Client } from 'ssh2';
+import { ed25519KeyPair } from '../support/sshKeys';
 import { buildPveBundle, seededStateDir } from '../../lab/pve/testing';
 import { writeNodeTools } from '../../lab/pve/tools';
 import { injectFault } from '../../lab/pve/control';
@@ -42,7 +43,7 @@ describe('pve simulator behind OpenSSH (integration)', function () {
   let dir: string;
   let sshd: ChildProcess | undefined;
   let port: number;
-  const client = utils.generateKeyPairSync('ed25519');
+  const client = ed25519KeyPair();
   const connect = (): Promise<Client> =>
     new Promise((resolve, reject) => {
       const c = new Client();
@@ -55,7 +56,7 @@ describe('pve simulator behind OpenSSH (integration)', function () {
     dir = await seededStateDir();
     const bin = path.join(dir, 'bin');
     await writeNodeTools(bin, { node: 'alpha', stateDir: dir, nodeExecutable: process.execPath, pveScript: await buildPveBundle() });
-    const host = utils.generateKeyPairSync('ed25519');
+    const host = ed25519KeyPair();
     fs.writeFileSync(path.join(dir, 'hostkey'), host.private, { mode: 0o600 });
     fs.writeFileSync(path.join(dir, 'authorized_keys'), `${client.public}\n`);
     port = await freePort();

@@ -12,6 +12,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server, utils, type Connection, type ServerChannel } from 'ssh2';
+import { ed25519KeyPair } from '../support/sshKeys';
 import { CancelledError, LifeboatError } from '../../src/core/errors';
 import type { HostKeyPrompt, LogSink, NodeShellPool, UnknownHostKey } from '../../src/core/ports';
 import { ConnectionLostError, createSshPool, type SshPoolOptions } from '../../src/adapters/ssh/pool';
@@ -40,7 +41,7 @@ function publicBlob(pub: string): Buffer {
 }
 
 async function startServer(clientPub: string): Promise<TestServer> {
-  const host = utils.generateKeyPairSync('ed25519');
+  const host = ed25519KeyPair();
   const allowed = utils.parseKey(clientPub);
   if (allowed instanceof Error || Array.isArray(allowed)) throw new Error('bad client key');
   const state = {
@@ -169,7 +170,7 @@ describe('ssh adapter: NodeShellPool over ssh2 (in-process server)', function ()
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-sshpool-'));
-    const client = utils.generateKeyPairSync('ed25519');
+    const client = ed25519KeyPair();
     clientKey = path.join(dir, 'id_ed25519');
     writeFileSync(clientKey, client.private, { mode: 0o600 });
     server = await startServer(client.public);
@@ -292,7 +293,7 @@ describe('ssh adapter: NodeShellPool over ssh2 (in-process server)', function ()
   });
 
   it('refuses a changed host key without asking, warning with both fingerprints', async () => {
-    const other = publicBlob(utils.generateKeyPairSync('ed25519').public);
+    const other = publicBlob(ed25519KeyPair().public);
     writeFileSync(knownHosts, `[127.0.0.1]:${server.port} ssh-ed25519 ${other.toString('base64')}\n`);
     let asked = 0;
     const shell = pool({ hostKeyPrompt: async () => { asked++; return true; } }).shell(node());
@@ -307,9 +308,9 @@ describe('ssh adapter: NodeShellPool over ssh2 (in-process server)', function ()
 
   it('maps a wrong client key to authFailed and skips an encrypted key with a log line', async () => {
     const wrong = path.join(dir, 'wrong_key');
-    writeFileSync(wrong, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+    writeFileSync(wrong, ed25519KeyPair().private, { mode: 0o600 });
     const encrypted = path.join(dir, 'encrypted_key');
-    writeFileSync(encrypted, utils.generateKeyPairSync('ed25519', { passphrase: 'pw', cipher: 'aes256-ctr', rounds: 2 }).private, { mode: 0o600 });
+    writeFileSync(encrypted, ed25519KeyPair({ passphrase: 'pw', cipher: 'aes256-ctr', rounds: 2 }).private, { mode: 0o600 });
     await assert.rejects(pool({ identityFiles: [encrypted, wrong] }).shell(node()).exec('true'), (e: unknown) => LifeboatError.is(e, 'authFailed'));
     assert.ok(log.lines.some((l) => l.message.includes(encrypted) && /passphrase/.test(l.message)));
     // The right key after the encrypted one still works.

@@ -7,7 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { Client, utils } from 'ssh2';
+import { Client } from 'ssh2';
+import { ed25519KeyPair } from '../support/sshKeys';
 import { buildPveBundle, runToolInProcess, seededStateDir } from '../../lab/pve/testing';
 import { writeNodeTools } from '../../lab/pve/tools';
 import { startInProcessSsh } from '../../lab/pve/inprocessSsh';
@@ -60,8 +61,8 @@ describe('pve simulator: SSH and guest services', function () {
   let dir: string;
   let port: number;
   let stopSsh: (() => Promise<void>) | undefined;
-  const clientKey = utils.generateKeyPairSync('ed25519');
-  const hostKey = utils.generateKeyPairSync('ed25519');
+  const clientKey = ed25519KeyPair();
+  const hostKey = ed25519KeyPair();
 
   beforeEach(async () => {
     dir = await seededStateDir();
@@ -94,7 +95,7 @@ describe('pve simulator: SSH and guest services', function () {
   });
 
   it('rejects any other client key', async () => {
-    const other = utils.generateKeyPairSync('ed25519');
+    const other = ed25519KeyPair();
     await assert.rejects(connect(port, other.private), /authentication methods failed/);
   });
 
