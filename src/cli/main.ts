@@ -165,13 +165,29 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
+/**
+ * A line writer that goes quiet once its reader has gone (`lifeboat … | head`): EPIPE must neither
+ * print a stack trace nor end the process, since a procedure may be halfway through (a restore
+ * still has to protect the guest again and write its report under .lifeboat/reports/).
+ */
+function lineWriter(stream: NodeJS.WriteStream): (line: string) => void {
+  let readerGone = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    readerGone = true;
+  });
+  return (line) => {
+    if (!readerGone) stream.write(line + '\n');
+  };
+}
+
 if (require.main === module) {
   initL10n();
   const io: CliIo = {
     cwd: process.cwd(),
     env: process.env,
-    out: (line) => process.stdout.write(line + '\n'),
-    err: (line) => process.stderr.write(line + '\n'),
+    out: lineWriter(process.stdout),
+    err: lineWriter(process.stderr),
     style: styles(process.stdout),
   };
   void main(process.argv.slice(2), io).then((code) => {
