@@ -113,6 +113,11 @@ export async function run({ page, open, screenshot, workspace }) {
     assert.deepEqual(await steps.nth(1).locator('.step-actions vscode-button').evaluateAll((els) => els.map((e) => e.getAttribute('data-action'))), ['retry', 'skip', 'markDone']);
     assert.equal(await steps.nth(2).getAttribute('data-status'), 'pending', 'the sequence stopped at the failure');
     assert.match(await frame.locator('.notice').textContent() ?? '', /Reach MinIO/);
+    // The packaged stylesheet is loaded: a failed step has its red left border, a done one a badge.
+    const failedBorder = await steps.nth(1).evaluate((el) => globalThis.getComputedStyle(el).borderLeftWidth);
+    assert.equal(failedBorder, '4px', 'the checklist stylesheet (dist/webview.css) is applied');
+    const badge = await steps.nth(0).locator('.status').evaluate((el) => globalThis.getComputedStyle(el).borderRadius);
+    assert.equal(badge, '10px', 'the status badge is styled');
 
     await page.mouse.move(1300, 800);
     await screenshot('runbook-mid-run');
