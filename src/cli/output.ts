@@ -11,7 +11,8 @@ export interface Styles {
 }
 
 export function styles(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Styles {
-  const enabled = Boolean(stream.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb';
+  // no-color.org: NO_COLOR counts when it is present and not empty.
+  const enabled = Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
   const wrap = (open: number, close: number) => (s: string) => (enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s);
   return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39) };
 }
