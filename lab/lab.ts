@@ -564,7 +564,9 @@ export async function fault(json: string, p = labPaths()): Promise<string> {
       const n = info.nodes.find((x) => x.name === node);
       if (!n) throw new Error(`no node ${node}`);
       const dir = path.join(p.nodes, node);
-      const newPid = await startSshd({ node: n, dir, binDir: path.join(dir, 'bin'), stateDir: p.state, hostKeyFile: keyFile, authorizedKeys: path.join(p.ssh, 'authorized_keys') });
+      // The restarted node keeps the lab's time scale, or its tasks would run at full length.
+      const extraEnv: Record<string, string> = info.timeScale !== undefined ? { PVE_SIM_TIME_SCALE: String(info.timeScale) } : {};
+      const newPid = await startSshd({ node: n, dir, binDir: path.join(dir, 'bin'), stateDir: p.state, hostKeyFile: keyFile, authorizedKeys: path.join(p.ssh, 'authorized_keys'), extraEnv });
       pids.sshd[node] = newPid;
       writePids(p, pids);
       return `host key of ${node} changed (known_hosts not updated)`;
