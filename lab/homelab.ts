@@ -35,7 +35,7 @@ export function labAddressOf(address: string): string {
 
 function nodeStorages(totalScale: number): StorageSpec[] {
   return [
-    { id: 'local', type: 'dir', content: ['iso', 'vztmpl', 'backup'], totalBytes: 100 * GiB * totalScale, baseUsedBytes: 12 * GiB },
+    { id: 'local', type: 'dir', content: ['iso', 'vztmpl', 'backup'], totalBytes: 600 * GiB * totalScale, baseUsedBytes: 12 * GiB },
     { id: 'local-lvm', type: 'lvmthin', content: ['images', 'rootdir'], totalBytes: 800 * GiB * totalScale, baseUsedBytes: 0 },
     { id: 'backups', type: 'nfs', content: ['backup'], totalBytes: 2 * TiB * totalScale, baseUsedBytes: 310 * GiB, shared: true },
   ];

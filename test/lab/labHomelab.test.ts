@@ -1,8 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { asNumber, asString, entry, objectEntries, parseHcl, type HclBody } from '../../src/core/config/hcl';
 import { defaultHomelab, labAddressOf, nightlyTimes } from '../../lab/homelab';
+import { loadCluster } from '../../lab/pve/model';
+import { seedCluster } from '../../lab/pve/seed';
+import { tempStateDir } from '../../lab/pve/testing';
 
 const SAMPLE = path.resolve(__dirname, '..', '..', '..', 'shared', 'examples', 'homelab', 'infrastructure', 'proxmox', 'environments');
 const NOW = new Date('2026-03-15T12:00:00Z');
@@ -139,5 +142,17 @@ describe('lab: default homelab spec', () => {
     }
     const five = defaultHomelab({ now: NOW, scale: { nodes: 5, guests: 20, backups: 3 } });
     assert.deepEqual(five.nodes.map((n) => n.name), ['alpha', 'beta', 'gamma', 'delta', 'epsilon']);
+  });
+
+  it('seeds storages with room to spare: the nightly jobs the tfvars declare could really run', async () => {
+    const dir = tempStateDir();
+    try {
+      await seedCluster(dir, spec, NOW);
+      for (const n of loadCluster(dir).nodes) {
+        for (const st of n.storages) assert.ok(st.used / st.total < 0.9, `${n.name}/${st.id} is ${Math.round((st.used / st.total) * 100)}% full`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
