@@ -62,6 +62,8 @@ export async function rebuildMinioCommand(o: RebuildOptions, io: CliIo): Promise
       // Its own question, after the plan's: accepting the rebuild is not accepting an upload.
       offerUpload: async (offer) => {
         io.err(render(offer.why, t));
+        // The terminal prompt shows the question; with --force it is printed for the record.
+        if (o.force) io.err(render(offer.question, t));
         const yes = await confirm(render(offer.question, t), { force: Boolean(o.force), interactive: Boolean(process.stdin.isTTY) && io.env.CI !== 'true' });
         io.err(yes ? (o.force ? t('Uploading: --force answers yes.') : t('Uploading: answered yes.')) : t('Not uploaded: the bucket stays empty. Upload later with lifeboat rebuild-minio, or restore a state with lifeboat restore-tfstate.'));
         return yes;

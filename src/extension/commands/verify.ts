@@ -50,7 +50,7 @@ export const verifyBackups = (s: Services) => async (arg?: VerifyArgs): Promise<
   const pool = s.inventory.shellPool();
   const rpoFallbackHours = vscode.workspace.getConfiguration('lifeboat').get<number>('backup.rpoHours') ?? 26;
   // Every question before the progress starts: S3 credentials as the state commands get them.
-  const stores = await stateStores(s, environments.filter((e) => !env || e.name === env));
+  const stores = arg?.vmid === undefined ? await stateStores(s, environments.filter((e) => !env || e.name === env)) : new Map<string, StateStoreLookup>();
   s.log.info(`── verify backups (${mode.full ? 'full' : 'quick'}${mode.reread ? ', re-read' : ''}${env ? `, env ${env}` : ''}) ──`);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Verifying backups'), cancellable: true },
