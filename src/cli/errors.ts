@@ -17,7 +17,7 @@ export function describeError(err: unknown): string {
       case 'noBackup':
         return t('No backup of {0} was found on any storage of any node.', String(err.details.vmid ?? ''));
       default:
-        return t('lifeboat: {0}', err.message);
+        return t('lifeboat: {0}', err.text ? t(err.text.text, ...err.text.args) : err.message);
     }
   }
   return t('lifeboat: {0}', err instanceof Error ? err.message : String(err));

@@ -66,8 +66,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   program
     .command('verify-backups')
     .description(t('Verify every backup archive on the nodes (integrity, checksum, age), backup jobs and coverage, and the Terraform state versions; exit 0 ok, 1 warnings, 2 errors'))
-    .option('--full', t('also read each decompressed archive through vma verify / tar, and check running guests answer'))
-    .option('--reread', t('re-test archives whose checksum did not change since they last passed'))
+    .option('--full', t('read every archive again, even unchanged ones that passed, and check running guests answer'))
+    .option('--reread', t('read every archive again, and take the new checksum of a changed archive that passes as the reference'))
     .option('--env <env>', t('only this environment'), validated(checkEnvName))
     .option('--vmid <vmid>', t('only this guest'), validated((v) => String(parseVmid(v))))
     .option('--rpo-hours <hours>', t('recovery point objective when the backup schedule gives none (default 26)'), validated(checkHours))

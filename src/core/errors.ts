@@ -1,3 +1,5 @@
+import { english, type Message } from './procedure/message';
+
 /**
  * Typed errors with reasons (GitLens' `PushError.is(err, reason)` idea): surfaces map a reason to a
  * translated message and an action; nothing matches on message text.
@@ -15,15 +17,23 @@ export type LifeboatErrorReason =
 
 export class LifeboatError extends Error {
   override readonly name = 'LifeboatError';
+  /** The operator's sentence as data, when the core has one: surfaces translate it (`message` is its English). */
+  readonly text: Message | undefined;
 
   constructor(
     readonly reason: LifeboatErrorReason,
     message: string,
     /** Values for the surface's message (vmid, node, dates…); never secrets. */
     readonly details: Readonly<Record<string, string | number | boolean | undefined>> = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; text?: Message },
   ) {
     super(message, options);
+    this.text = options?.text;
+  }
+
+  /** An error whose message is a translatable sentence (`msg(...)`), its English kept as `message`. */
+  static saying(reason: LifeboatErrorReason, text: Message, details: LifeboatError['details'] = {}): LifeboatError {
+    return new LifeboatError(reason, english(text), details, { text });
   }
 
   static is(err: unknown, reason?: LifeboatErrorReason): err is LifeboatError {

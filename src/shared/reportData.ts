@@ -31,7 +31,7 @@ export function reportJson(r: RunReport, savedTo?: string) {
     durationMs: r.durationMs,
     summary: r.summary.map((s) => ({ label: english(s.label), value: s.value })),
     facts: r.facts,
-    steps: r.steps.map((s) => ({ id: s.id, title: english(s.title), status: s.status, startedAt: s.startedAt, durationMs: s.durationMs, detail: s.detail ? english(s.detail) : undefined, error: s.error })),
+    steps: r.steps.map((s) => ({ id: s.id, title: english(s.title), status: s.status, startedAt: s.startedAt, durationMs: s.durationMs, detail: s.detail ? english(s.detail) : undefined, error: s.error ? { reason: s.error.reason, message: s.error.message } : undefined })),
     changed: r.changed,
     aftermath: r.aftermath.map(english),
     nextSteps: r.nextSteps.map(english),

@@ -30,6 +30,11 @@ export function planLines(plan: Plan, t: Translate): string[] {
   return lines;
 }
 
+/** A failed step's error in the operator's language when the core gave a sentence, else as it came. */
+export function errorText(error: NonNullable<StepOutcome['error']>, t: Translate): string {
+  return error.text ? render(error.text, t) : error.message;
+}
+
 function statusWord(status: StepOutcome['status'], t: Translate): string {
   switch (status) {
     case 'done': return t('done');
@@ -65,7 +70,7 @@ export function reportMarkdown(report: RunReport, t: Translate): string {
   for (const [label, value] of shownFacts(report, t)) out.push(`- ${label}: \`${value}\``);
   out.push('', `## ${t('Steps')}`, '', `| # | ${t('Step')} | ${t('Outcome')} | ${t('Duration')} | ${t('Details')} |`, '|---|---|---|---|---|');
   report.steps.forEach((s, i) => {
-    const details = s.error ? `${s.error.reason}: ${s.error.message}` : s.detail ? render(s.detail, t) : '';
+    const details = s.error ? `${s.error.reason}: ${errorText(s.error, t)}` : s.detail ? render(s.detail, t) : '';
     out.push(`| ${i + 1} | ${render(s.title, t)} | ${statusWord(s.status, t)} | ${seconds(s.durationMs)} | ${details.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
   });
   if (report.aftermath.length) {
@@ -85,7 +90,7 @@ export function reportLines(report: RunReport, t: Translate): string[] {
   for (const s of report.summary) out.push(`  ${render(s.label, t)}: ${s.value}`);
   for (const [label, value] of shownFacts(report, t)) out.push(`  ${label}: ${value}`);
   report.steps.forEach((s, i) => {
-    const details = s.error ? ` — ${s.error.message}` : s.detail ? ` — ${render(s.detail, t)}` : '';
+    const details = s.error ? ` — ${errorText(s.error, t)}` : s.detail ? ` — ${render(s.detail, t)}` : '';
     out.push(`  ${i + 1}. [${statusWord(s.status, t)}] ${render(s.title, t)} ${seconds(s.durationMs)}${details}`);
   });
   for (const a of report.aftermath) out.push(`  ! ${render(a, t)}`);

@@ -7,13 +7,14 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureLab, fault, type LabContext } from '../../lab/lab';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 interface Finding { severity: string; code: string; message: string; environment?: string; guest?: string; vmid?: number; volid?: string; file?: string; line?: number }
-interface Archive { volid: string; vmid: number; verdict: string; checksum: string; sha256?: string }
+interface Archive { volid: string; vmid: number; verdict: string; checksum: string; sha256?: string; format: string; commands: string[] }
 interface VerifyJson { status: string; exitCode: number; findings: Finding[]; archives: Archive[]; states: { environment: string; valid: boolean }[]; manifest: string; reportFile: string }
 
 describe('lifeboat verify-backups against the lab (OpenSSH)', function () {
@@ -21,8 +22,8 @@ describe('lifeboat verify-backups against the lab (OpenSSH)', function () {
   let lab: LabContext;
   const cli = path.resolve(__dirname, '../../dist/cli.js');
 
-  const lifeboat = (args: string[]): Run => {
-    const r = spawnSync(process.execPath, [cli, ...args], { cwd: lab.paths.workspace, env: lab.processEnv, encoding: 'utf8', timeout: 400_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lifeboat = (args: string[], env: NodeJS.ProcessEnv = lab.processEnv): Run => {
+    const r = spawnSync(process.execPath, [cli, ...args], { cwd: lab.paths.workspace, env, encoding: 'utf8', timeout: 400_000, stdio: ['ignore', 'pipe', 'pipe'] });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const json = (r: Run): VerifyJson => {
@@ -90,6 +91,16 @@ describe('lifeboat verify-backups against the lab (OpenSSH)', function () {
     assert.ok(k3s, 'k3s-test has archives');
     assert.ok(first.findings.some((f) => f.code === 'stale' && f.vmid === 201), 'k3s-test is stale even if a safety point of it was just made');
     assert.ok(first.findings.some((f) => f.code === 'job-disabled' && /backup-lab/.test(f.message)));
+    // The corrupt newest archive of nextcloud does not make it recent: the age is the last good one's.
+    const lastGood = first.findings.find((f) => (f.code === 'stale' || f.code === 'newest-failed') && f.vmid === 122);
+    assert.ok(lastGood, 'nextcloud: its newest backup failed');
+    assert.match(lastGood.message, /^The newest backup of nextcloud failed its check; the last good backup is \d+ h old/);
+    assert.equal(lastGood.volid, volids('alpha', 'backups', 122)[1]);
+    // Quick mode reads the structure of every new archive: vma verify for VMs, tar -t for containers.
+    const vm = first.archives.find((a) => a.vmid === 121)!;
+    assert.ok(vm.commands.some((c) => /^zstd -q -t \S+ && zstd -q -d -c \S+ \| vma verify -$/.test(c)), vm.commands.join('\n'));
+    const ct = first.archives.find((a) => a.vmid === 131)!;
+    assert.ok(ct.commands.some((c) => /^zstd -q -t \S+ && zstd -q -d -c \S+ \| tar -tf - > \/dev\/null$/.test(c)), ct.commands.join('\n'));
     // Every other archive passed; nothing else is corrupt.
     assert.equal(first.archives.filter((a) => a.verdict === 'corrupt').length, 1);
     assert.ok(first.archives.filter((a) => a.verdict === 'ok').length >= 80);
@@ -130,6 +141,10 @@ describe('lifeboat verify-backups against the lab (OpenSSH)', function () {
       assert.equal(changed.severity, 'error');
       assert.ok(out.findings.some((f) => f.code === 'archive-corrupt' && f.volid === target));
       assert.equal(out.archives.find((a) => a.volid === target)?.checksum, 'changed');
+      assert.match(changed.message, /--reread --vmid 131/);
+      // Still reported on the next run: the manifest keeps the first verified checksum.
+      const next = json(lifeboat(['verify-backups', '--json', '--vmid', '131']));
+      assert.ok(next.findings.some((f) => f.code === 'archive-changed' && f.volid === target && f.severity === 'error'), JSON.stringify(next.findings, null, 1));
     } finally {
       writeFileSync(where, original);
       utimesSync(where, times.atime, times.mtime);
@@ -139,6 +154,40 @@ describe('lifeboat verify-backups against the lab (OpenSSH)', function () {
     const again = lifeboat(['verify-backups', '--json', '--vmid', '131']);
     assert.equal(again.code, 0, again.stdout);
     assert.equal(json(again).archives.find((a) => a.volid === target)?.verdict, 'unchanged');
+  });
+
+  it('without S3 credentials the state versions are reported as not verified (a warning that says how), never "all good"', () => {
+    const env = { ...lab.processEnv };
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD']) delete env[k];
+    const r = lifeboat(['verify-backups', '--json', '--env', 'prod'], env);
+    const out = json(r);
+    const w = out.findings.find((f) => f.code === 'state-not-verified');
+    assert.ok(w, JSON.stringify(out.findings.map((f) => f.code)));
+    assert.equal(w.severity, 'warning');
+    assert.match(w.message, /state versions of prod were not verified: no S3 credentials\. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    assert.ok(r.code! >= 1);
+    assert.equal(out.states.length, 0);
+  });
+
+  it('--json prints JSON on stdout even when nothing could be verified: unknown --env, no node in the repository', () => {
+    const unknown = lifeboat(['verify-backups', '--json', '--env', 'nowhere']);
+    assert.equal(unknown.code, 2);
+    const u = JSON.parse(unknown.stdout) as { status: string; exitCode: number; error: { reason: string; message: string } };
+    assert.equal(u.status, 'failed');
+    assert.equal(u.error.reason, 'invalidValue');
+    assert.match(u.error.message, /no environment nowhere/);
+    const repo = mkdtempSync(path.join(tmpdir(), 'lifeboat-no-nodes-'));
+    try {
+      mkdirSync(path.join(repo, 'infrastructure/proxmox/environments/solo'), { recursive: true });
+      writeFileSync(path.join(repo, 'infrastructure/proxmox/environments/solo/terraform.tfvars'), 'environment = "solo"\n');
+      const none = lifeboat(['verify-backups', '--json', '--root', repo]);
+      assert.equal(none.code, 2, none.stdout + none.stderr);
+      const n = JSON.parse(none.stdout) as { status: string; error: { reason: string; message: string } };
+      assert.equal(n.status, 'failed');
+      assert.match(n.error.message, /no Proxmox node found/);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 
   it('--vmid of a healthy guest exits 0; a bad --vmid is a usage error', () => {

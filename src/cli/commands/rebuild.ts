@@ -5,9 +5,11 @@
  * 1 failure, 2 usage error.
  */
 import {
-  LifeboatError, loadInventory, minioAftermath, monitoringAftermath, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
-  type EnvironmentConfig, type Inventory, type StateStore,
+  CancelledError, LifeboatError, loadInventory, minioAftermath, minioHostNode, monitoringAftermath, msg, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
+  type EnvironmentConfig, type Inventory, type Message, type StateStore,
 } from '../../core';
+import { render } from '../../shared/reportText';
+import { confirm } from '../prompt';
 import { sleep } from '../../adapters/net/probe';
 import { createMinioStateStore } from '../../adapters/s3/minioStore';
 import { createMinioBucketAdmin } from '../../adapters/s3/bucketAdmin';
@@ -39,10 +41,7 @@ export async function rebuildMinioCommand(o: RebuildOptions, io: CliIo): Promise
       throw new LifeboatError('invalidValue', 'no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or MINIO_ROOT_PASSWORD for the minio block', { field: 'credentials', value: '', expected: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment' });
     }
     const monitoring = envs.find((e) => e.minio);
-    const inventory = await readNodes(rt, io);
-    const host = inventory?.guests.find((g) => g.name === 'minio');
-    const nodeName = host?.node ?? monitoring?.defaultNode;
-    const nodeInv = inventory?.nodes.find((n) => n.node === nodeName);
+    const nodes = await readNodes(rt, io);
     const endpoint = monitoring?.minio?.ip ? `http://${monitoring.minio.ip}:${monitoring.minio.port}` : '';
     const labOnly = io.env.LIFEBOAT_LAB === '1';
     const stores = new Map<string, StateStore>();
@@ -59,10 +58,19 @@ export async function rebuildMinioCommand(o: RebuildOptions, io: CliIo): Promise
         if (!stores.has(env.name)) stores.set(env.name, createMinioStateStore({ location: stateLocation(env), credentials, labOnly, timeoutMs: 10_000 }));
         return stores.get(env.name);
       },
-      nodeReachable: nodeName && nodeInv ? { node: nodeName, reachable: nodeInv.reachable, error: nodeInv.error?.message } : undefined,
+      hostNode: minioHostNode(envs, nodes.inventory, nodes.why),
+      // Its own question, after the plan's: accepting the rebuild is not accepting an upload.
+      offerUpload: async (offer) => {
+        io.err(render(offer.why, t));
+        // The terminal prompt shows the question; with --force it is printed for the record.
+        if (o.force) io.err(render(offer.question, t));
+        const yes = await confirm(render(offer.question, t), { force: Boolean(o.force), interactive: Boolean(process.stdin.isTTY) && io.env.CI !== 'true' });
+        io.err(yes ? (o.force ? t('Uploading: --force answers yes.') : t('Uploading: answered yes.')) : t('Not uploaded: the bucket stays empty. Upload later with lifeboat rebuild-minio, or restore a state with lifeboat restore-tfstate.'));
+        return yes;
+      },
       timing: healthTiming(io.env),
     });
-    return confirmAndRun({ plan, facts, question: t('Rebuild MinIO now?'), aftermath: (stepFacts) => minioAftermath(facts, stepFacts) }, o, io, rt);
+    return confirmAndRun({ plan, facts, question: t('Rebuild MinIO now? (An upload of a local state is asked separately.)'), aftermath: (stepFacts) => minioAftermath(facts, stepFacts) }, o, io, rt);
   });
 }
 
@@ -115,11 +123,17 @@ async function withRuntime(o: RebuildOptions, io: CliIo, work: (rt: CliRuntime) 
   }
 }
 
-async function readNodes(rt: CliRuntime, io: CliIo): Promise<Inventory | undefined> {
-  if (rt.nodes.length === 0) return undefined;
-  const inventory = await loadInventory({ nodes: rt.nodes, pool: rt.pool, log: rt.log, signal: rt.signal });
-  for (const n of inventory.nodes.filter((x) => !x.reachable)) io.err(t('Node {0} could not be read: {1}', n.node, n.error?.message ?? ''));
-  return inventory;
+/** A fresh read of the nodes for the pre-check, or why there is none (the plan then says "not checked"). */
+async function readNodes(rt: CliRuntime, io: CliIo): Promise<{ inventory: Inventory | undefined; why?: Message }> {
+  if (rt.nodes.length === 0) return { inventory: undefined, why: msg('The node that hosts MinIO was not checked: no Proxmox node is configured in the repository (proxmox_endpoint, monitoring.proxmox_nodes). If it is down, terraform apply will fail') };
+  try {
+    const inventory = await loadInventory({ nodes: rt.nodes, pool: rt.pool, log: rt.log, signal: rt.signal });
+    for (const n of inventory.nodes.filter((x) => !x.reachable)) io.err(t('Node {0} could not be read: {1}', n.node, n.error?.message ?? ''));
+    return { inventory };
+  } catch (err) {
+    if (CancelledError.is(err)) throw err;
+    return { inventory: undefined, why: msg('The node that hosts MinIO was not checked: the nodes could not be read ({0}). If it is down, terraform apply will fail', err instanceof Error ? err.message : String(err)) };
+  }
 }
 
 /** The admin client is made when a step first needs it (a missing endpoint fails the plan, not the parse). */

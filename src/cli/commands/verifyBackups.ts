@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   CancelledError, LifeboatError, loadInventory, readManifest, s3Credentials, stateLocation, verifyBackups, verifyJson, verifyLines, verifyMarkdown, writeManifest,
-  type EnvironmentConfig, type StateStore,
+  type EnvironmentConfig, type StateStoreLookup,
 } from '../../core';
 import { createMinioStateStore } from '../../adapters/s3/minioStore';
 import type { CliIo } from './environments';
@@ -32,6 +32,7 @@ export async function verifyBackupsCommand(o: VerifyBackupsOptions, io: CliIo): 
   const rt = await openRuntime(io, { root: o.root, json: Boolean(o.json), verbose: o.verbose });
   try {
     if (rt.nodes.length === 0) {
+      if (o.json) io.out(jsonFailure('noNodes', `no Proxmox node found in ${rt.discovery.root}: nothing was verified`));
       io.err(t('No Proxmox node found in {0}: nothing was verified.', rt.discovery.root));
       return ExitCode.usage;
     }
@@ -40,20 +41,20 @@ export async function verifyBackupsCommand(o: VerifyBackupsOptions, io: CliIo): 
     if (problem) io.err(problem);
     const inventory = await loadInventory({ nodes: rt.nodes, pool: rt.pool, log: rt.log, signal: rt.signal });
     const credentials = s3Credentials(rt.discovery.environments, io.env);
-    const stores = new Map<string, StateStore | undefined>();
-    const stateStore = (env: EnvironmentConfig): StateStore | undefined => {
+    // Without credentials (or a store that cannot be made) the verification says so in a finding.
+    const stores = new Map<string, StateStoreLookup>();
+    const stateStore = (env: EnvironmentConfig): StateStoreLookup => {
       if (!stores.has(env.name)) {
-        let store: StateStore | undefined;
+        let store: StateStoreLookup;
         try {
           store = credentials ? createMinioStateStore({ location: stateLocation(env), credentials, labOnly: io.env.LIFEBOAT_LAB === '1', timeoutMs: Number(io.env.LIFEBOAT_S3_TIMEOUT_MS) || 5000 }) : undefined;
-        } catch {
-          store = undefined;
+        } catch (err) {
+          store = { unavailable: err instanceof Error ? err.message : String(err) };
         }
         stores.set(env.name, store);
       }
       return stores.get(env.name);
     };
-    if (!credentials) rt.log.warn(t('No S3 credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or minio.root_password): the Terraform state versions are not verified.'));
     let lastShown = -1;
     const result = await verifyBackups(
       { full: Boolean(o.full), reread: Boolean(o.reread), environment: o.env, vmid: o.vmid ? Number(o.vmid) : undefined },
@@ -90,17 +91,21 @@ export async function verifyBackupsCommand(o: VerifyBackupsOptions, io: CliIo): 
     return result.exitCode;
   } catch (err) {
     if (CancelledError.is(err)) {
+      if (o.json) io.out(JSON.stringify({ status: 'cancelled', exitCode: ExitCode.failure }, null, 2));
       io.err(t('Cancelled: nothing was verified.'));
       return ExitCode.failure;
     }
-    if (LifeboatError.is(err, 'invalidValue')) {
-      io.err(describeError(err));
-      return ExitCode.usage;
-    }
-    if (o.json) io.out(JSON.stringify({ status: 'failed', exitCode: 2, error: { reason: LifeboatError.is(err) ? err.reason : 'internal', message: err instanceof Error ? err.message : String(err) } }, null, 2));
+    if (o.json) io.out(jsonFailure(LifeboatError.is(err) ? err.reason : 'internal', err instanceof Error ? err.message : String(err)));
     io.err(describeError(err));
-    return 2;
+    // A bad --env is a usage error (2); anything else that stopped the verification is a failure
+    // to verify, which is as serious as the errors it could have found (2).
+    return LifeboatError.is(err, 'invalidValue') ? ExitCode.usage : 2;
   } finally {
     rt.dispose();
   }
+}
+
+/** What `--json` prints when the verification could not run: stdout always carries JSON. */
+function jsonFailure(reason: string, message: string): string {
+  return JSON.stringify({ status: 'failed', exitCode: 2, error: { reason, message } }, null, 2);
 }

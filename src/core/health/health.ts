@@ -14,6 +14,16 @@ export interface HealthResult {
   readonly observed: string;
   /** For Prometheus targets: how many are up out of how many. */
   readonly detail?: string;
+  /**
+   * For MinIO: not MinIO's health answer, but an S3 server's XML error (another S3 server, such as
+   * radosgw, answers MinIO's path with `NoSuchBucket`): S3 is up. Any other answer is not S3.
+   */
+  readonly s3?: boolean;
+}
+
+/** An S3 error document: `<Error><Code>NoSuchBucket</Code>…</Error>`, what every S3 server answers a bad request with. */
+export function isS3ErrorBody(body: string): boolean {
+  return /<Error>\s*<Code>[A-Za-z]+<\/Code>/.test(body);
 }
 
 export function minioEndpoint(envs: readonly EnvironmentConfig[]): { url: string; env: string } | undefined {
@@ -26,7 +36,10 @@ export function minioEndpoint(envs: readonly EnvironmentConfig[]): { url: string
 export async function checkMinio(probe: NetworkProbe, baseUrl: string, timeoutMs = 3000, signal?: AbortSignal): Promise<HealthResult> {
   const url = `${baseUrl.replace(/\/$/, '')}/minio/health/live`;
   const r = await probe.http(url, timeoutMs, signal);
-  return 'status' in r ? { service: 'minio', url, healthy: r.status === 200, observed: `HTTP ${r.status}` } : { service: 'minio', url, healthy: false, observed: r.error };
+  if (!('status' in r)) return { service: 'minio', url, healthy: false, observed: r.error };
+  // MinIO's liveness answer is an empty 200; a web page with status 200 is some other server.
+  const healthy = r.status === 200 && !/<html/i.test(r.body);
+  return { service: 'minio', url, healthy, observed: `HTTP ${r.status}`, s3: !healthy && isS3ErrorBody(r.body) };
 }
 
 /** Waits for MinIO with retries and exponential backoff (a container needs a few seconds to start). */

@@ -83,7 +83,7 @@ async function runSteps(plan: Plan, options: RunOptions, now: () => Date): Promi
       failedStepId = step.id;
       const error = cancelled
         ? { reason: 'cancelled', message: 'cancelled by the operator' }
-        : { reason: LifeboatError.is(err) ? err.reason : 'internal', message: err instanceof Error ? err.message : String(err) };
+        : { reason: LifeboatError.is(err) ? err.reason : 'internal', message: err instanceof Error ? err.message : String(err), ...(LifeboatError.is(err) && err.text ? { text: err.text } : {}) };
       if (cancelled) options.log.warn(`[${plan.id}] step ${step.id} cancelled`);
       else options.log.error(`[${plan.id}] step ${step.id} failed: ${error.message}`);
       const outcome: StepOutcome = { id: step.id, title: step.title, status: cancelled ? 'cancelled' : 'failed', startedAt: stepStarted.toISOString(), durationMs: elapsed(), detail: undefined, error };

@@ -58,7 +58,8 @@ export interface StepOutcome {
   readonly startedAt: string | undefined;
   readonly durationMs: number | undefined;
   readonly detail: Message | undefined;
-  readonly error: { readonly reason: string; readonly message: string } | undefined;
+  /** `text`: the sentence to translate when the step gave one (`message` is English). */
+  readonly error: { readonly reason: string; readonly message: string; readonly text?: Message } | undefined;
 }
 
 export interface RunReport {

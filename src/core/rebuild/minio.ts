@@ -2,18 +2,20 @@
  * Rebuild MinIO (the operator's user story "rebuild MinIO from scratch", runbook step 1):
  * `terraform apply -target=module.minio` in the monitoring environment, wait for MinIO to answer,
  * create missing buckets and enable versioning, READ VERSIONING BACK and fail if it is not Enabled,
- * upload a local state into a bucket whose state object has no version at all (never over existing
- * versions), then `terraform init -reconfigure` in every environment whose backend is this MinIO.
- * `planMinioRebuild` only reads; `runPlan` executes.
+ * offer to upload a local state into a bucket whose state object has no version at all (a separate
+ * question, default no; never over existing versions), then `terraform init -reconfigure` in every
+ * environment whose backend is this MinIO. `planMinioRebuild` only reads; `runPlan` executes.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CancelledError, LifeboatError } from '../errors';
 import { checkMinio, type HealthResult } from '../health/health';
+import type { Inventory } from '../inventory/model';
 import type { EnvironmentConfig } from '../model/environment';
 import type { LogSink, NetworkProbe, Sleep, StateStore, TerraformRunner } from '../ports';
 import { msg, type Message } from '../procedure/message';
 import type { Plan, Step, StepContext } from '../procedure/types';
+import { formatTime } from '../restore/guestRestore';
 import { parseState } from '../state/model';
 import { newestSafetyCopy } from '../state/safety';
 import { errorSummary, runTerraform, terraformLine, TF_INIT_RECONFIGURE } from '../state/terraform';
@@ -30,6 +32,36 @@ export interface MinioRebuildTiming {
 
 export const defaultMinioRebuildTiming: MinioRebuildTiming = { attempts: 10, firstDelayMs: 1000, maxDelayMs: 15_000 };
 
+/**
+ * The node that hosts MinIO, as a fresh read of the nodes found it — or why it could not be
+ * checked (then the plan says "not checked" instead of passing silently).
+ */
+export type MinioHostNode =
+  | { readonly checked: true; readonly node: string; readonly reachable: boolean; readonly error?: string }
+  | { readonly checked: false; readonly node: string | undefined; readonly why: Message };
+
+/** A local state Lifeboat could upload into an empty bucket. */
+export interface LocalStateCandidate {
+  readonly file: string;
+  readonly source: 'terraform.tfstate' | 'safety copy';
+  readonly serial: number;
+  readonly lineage: string;
+  /** The file's modification time (ISO). */
+  readonly modified: string;
+}
+
+/** The upload Lifeboat offers for one environment if its bucket turns out to hold no state at all. */
+export interface UploadOffer {
+  readonly environment: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly chosen: LocalStateCandidate;
+  /** Which local state was chosen, and why (highest serial of the matching lineage). */
+  readonly why: Message;
+  /** The question: upload it as the first version? */
+  readonly question: Message;
+}
+
 export interface MinioRebuildDeps {
   readonly environments: readonly EnvironmentConfig[];
   readonly root: string;
@@ -42,8 +74,14 @@ export interface MinioRebuildDeps {
   readonly admin: BucketAdmin;
   /** The state store of an environment's backend (bucket + key). */
   readonly store: (env: EnvironmentConfig) => StateStore | undefined;
-  /** Whether the node that hosts MinIO answered (from the inventory); undefined = not known. */
-  readonly nodeReachable?: { readonly node: string; readonly reachable: boolean; readonly error?: string };
+  /** The node that hosts MinIO (`minioHostNode`); undefined = not checked, for no stated reason. */
+  readonly hostNode?: MinioHostNode;
+  /**
+   * Asked, while the plan runs, when a bucket turns out to hold no state at all and a local state
+   * exists: upload it as the first version? Only then is the answer knowable (MinIO is usually down
+   * while planning). Undefined = never upload. Surfaces default to no; the CLI's --force says yes.
+   */
+  readonly offerUpload?: (offer: UploadOffer, signal: AbortSignal) => Promise<boolean>;
   readonly timing?: Partial<MinioRebuildTiming>;
 }
 
@@ -54,9 +92,26 @@ export interface MinioRebuildFacts {
   readonly buckets: readonly string[];
   /** Environments whose backend is this MinIO: terraform init -reconfigure in each. */
   readonly backends: readonly { readonly environment: string; readonly dir: string; readonly bucket: string; readonly key: string }[];
-  /** Local states that can fill an empty bucket, found when planning. */
-  readonly localStates: readonly { readonly environment: string; readonly file: string; readonly serial: number; readonly source: 'terraform.tfstate' | 'safety copy' }[];
+  /** S3 backends that are not on this MinIO: not re-initialised (each one is a plan warning). */
+  readonly otherBackends: readonly { readonly environment: string; readonly endpoint: string; readonly bucket: string }[];
+  /** Uploads offered (if the bucket is empty), found when planning. */
+  readonly uploadOffers: readonly UploadOffer[];
+  readonly hostNode: MinioHostNode;
   readonly terraformVersion: string;
+}
+
+/**
+ * Where MinIO runs: the node of the guest named `minio` in a fresh inventory, else the monitoring
+ * environment's `default_node`. `inventory` undefined: the nodes were not read (`whyNotRead` says why).
+ */
+export function minioHostNode(environments: readonly EnvironmentConfig[], inventory: Inventory | undefined, whyNotRead?: Message): MinioHostNode {
+  const monitoring = environments.find((e) => e.minio);
+  const node = inventory?.guests.find((g) => g.name === 'minio')?.node ?? monitoring?.defaultNode;
+  if (!inventory) return { checked: false, node, why: whyNotRead ?? msg('The node that hosts MinIO was not checked: the nodes were not read. If it is down, terraform apply will fail') };
+  if (!node) return { checked: false, node, why: msg('The node that hosts MinIO was not checked: no guest named minio on the nodes and no default_node in the monitoring environment. If it is down, terraform apply will fail') };
+  const read = inventory.nodes.find((n) => n.node === node);
+  if (!read) return { checked: false, node, why: msg('The node that hosts MinIO was not checked: {0} is not among the nodes Lifeboat reads. If it is down, terraform apply will fail', node) };
+  return { checked: true, node, reachable: read.reachable, error: read.error?.message };
 }
 
 export async function planMinioRebuild(deps: MinioRebuildDeps): Promise<{ plan: Plan; facts: MinioRebuildFacts }> {
@@ -67,44 +122,92 @@ export async function planMinioRebuild(deps: MinioRebuildDeps): Promise<{ plan: 
   if (!monitoring.modules.includes('minio')) {
     throw new LifeboatError('invalidValue', `environment ${monitoring.name} declares minio but no module "minio" in its *.tf files: terraform apply -target=module.minio has nothing to apply`, { field: 'module', value: 'minio', expected: `module "minio" in ${monitoring.dir}` });
   }
-  if (!monitoring.minio.ip) {
+  const minio = monitoring.minio;
+  if (!minio.ip) {
     throw new LifeboatError('invalidValue', `the minio block of ${monitoring.name} has no ip`, { field: 'minio.ip', value: '', expected: 'ip = "<address>"' });
   }
-  if (deps.nodeReachable && !deps.nodeReachable.reachable) {
-    throw new LifeboatError('hostUnreachable', `node ${deps.nodeReachable.node}, which hosts MinIO, could not be reached: ${deps.nodeReachable.error ?? ''}`, { node: deps.nodeReachable.node });
+  const host = deps.hostNode ?? minioHostNode(deps.environments, undefined);
+  if (host.checked && !host.reachable) {
+    throw LifeboatError.saying('hostUnreachable', msg('Node {0}, which hosts MinIO, could not be reached ({1}): nothing was changed. Bring the node back first', host.node, host.error ?? '?'), { node: host.node });
   }
   const version = await deps.terraform.run(['version'], { cwd: monitoring.dir, env: deps.terraformEnv });
   if (version.code !== 0) {
-    throw new LifeboatError('remoteCommandFailed', `terraform is not available here (${errorSummary(version.stderr || version.stdout) || `exit ${version.code ?? 'none'}`}): install it or put it on PATH`, { command: 'terraform version' });
+    throw LifeboatError.saying('remoteCommandFailed', msg('terraform is not available here ({0}): install it or put it on PATH', errorSummary(version.stderr || version.stdout) || `exit ${version.code ?? 'none'}`), { command: 'terraform version' });
   }
-  const endpoint = `http://${monitoring.minio.ip}:${monitoring.minio.port}`;
-  const sameHost = (url: string | undefined) => {
+  const endpoint = `http://${minio.ip}:${minio.port}`;
+  // A backend is on this MinIO when its endpoint is MinIO's address (the scheme's default port
+  // counts), or — for a DNS name or a proxy in front — when its bucket is one MinIO declares.
+  const sameEndpoint = (url: string | undefined) => {
     try {
       const u = new URL(url ?? '');
-      return u.hostname === monitoring.minio!.ip && Number(u.port || 80) === monitoring.minio!.port;
+      const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+      return u.hostname.replace(/^\[|\]$/g, '') === minio.ip && port === minio.port;
     } catch {
       return false;
     }
   };
-  const backends = deps.environments.flatMap((e) => (e.backend.type === 's3' && e.backend.bucket && sameHost(e.backend.endpoint) ? [{ environment: e.name, dir: e.dir, bucket: e.backend.bucket, key: e.backend.key }] : []));
-  const buckets = [...new Set([...monitoring.minio.buckets, ...backends.map((b) => b.bucket)])];
-  const localStates: MinioRebuildFacts['localStates'][number][] = [];
-  for (const b of backends) {
-    const local = path.join(b.dir, 'terraform.tfstate');
-    const body = await fs.readFile(local).catch(() => undefined);
-    const parsed = body ? parseState(body) : undefined;
-    if (parsed?.ok) {
-      localStates.push({ environment: b.environment, file: local, serial: parsed.state.serial, source: 'terraform.tfstate' });
-      continue;
+  const backends: MinioRebuildFacts['backends'][number][] = [];
+  const otherBackends: MinioRebuildFacts['otherBackends'][number][] = [];
+  for (const e of deps.environments) {
+    if (e.backend.type !== 's3') continue;
+    if (e.backend.bucket && (sameEndpoint(e.backend.endpoint) || minio.buckets.includes(e.backend.bucket))) {
+      backends.push({ environment: e.name, dir: e.dir, bucket: e.backend.bucket, key: e.backend.key });
+    } else {
+      otherBackends.push({ environment: e.name, endpoint: e.backend.endpoint ?? '?', bucket: e.backend.bucket ?? '?' });
     }
-    const copy = await newestSafetyCopy(deps.root, b.environment);
-    if (copy) localStates.push({ environment: b.environment, file: copy.path, serial: copy.serial, source: 'safety copy' });
+  }
+  const buckets = [...new Set([...minio.buckets, ...backends.map((b) => b.bucket)])];
+  const uploadOffers: UploadOffer[] = [];
+  for (const b of backends) {
+    const offer = await uploadOffer(b, deps.root);
+    if (offer) uploadOffers.push(offer);
   }
   const facts: MinioRebuildFacts = {
-    environment: monitoring.name, dir: monitoring.dir, endpoint, buckets, backends, localStates,
+    environment: monitoring.name, dir: monitoring.dir, endpoint, buckets, backends, otherBackends, uploadOffers, hostNode: host,
     terraformVersion: version.stdout.split('\n')[0]?.trim() ?? '',
   };
   return { plan: buildPlan(facts, deps), facts };
+}
+
+/**
+ * The local state to offer for one environment: its `terraform.tfstate` and its newest verified
+ * Lifeboat safety copy, when valid. The highest serial of the lineage that was in the bucket wins;
+ * a safety copy was taken from the bucket, so its lineage is that one — a `terraform.tfstate` of
+ * another lineage is another state (an old local one) and is never offered over it.
+ */
+export async function uploadOffer(b: { readonly environment: string; readonly dir: string; readonly bucket: string; readonly key: string }, root: string): Promise<UploadOffer | undefined> {
+  const candidates: LocalStateCandidate[] = [];
+  const localFile = path.join(b.dir, 'terraform.tfstate');
+  const body = await fs.readFile(localFile).catch(() => undefined);
+  const parsed = body ? parseState(body) : undefined;
+  if (parsed?.ok) candidates.push({ file: localFile, source: 'terraform.tfstate', serial: parsed.state.serial, lineage: parsed.state.lineage, modified: await modifiedAt(localFile) });
+  const copy = await newestSafetyCopy(root, b.environment);
+  if (copy) candidates.push({ file: copy.path, source: 'safety copy', serial: copy.serial, lineage: copy.lineage, modified: await modifiedAt(copy.path) });
+  const [local, safety] = [candidates.find((c) => c.source === 'terraform.tfstate'), candidates.find((c) => c.source === 'safety copy')];
+  let chosen: LocalStateCandidate;
+  let why: Message;
+  if (local && safety) {
+    if (local.lineage !== safety.lineage) {
+      chosen = safety;
+      why = msg('{0}: the Lifeboat safety copy {1} (serial {2}) is offered: {3} has another lineage ({4}, not {5}), so it is not the state that was in this bucket', b.environment, safety.file, safety.serial, local.file, local.lineage, safety.lineage);
+    } else {
+      // Same lineage: the higher serial is the later state; on a tie the newer file.
+      chosen = local.serial > safety.serial || (local.serial === safety.serial && local.modified >= safety.modified) ? local : safety;
+      const other = chosen === local ? safety : local;
+      why = msg('{0}: {1} is offered: the highest serial ({2}) of lineage {3}; {4} has serial {5}', b.environment, chosen.file, chosen.serial, chosen.lineage, other.file, other.serial);
+    }
+  } else if (local ?? safety) {
+    chosen = (local ?? safety)!;
+    why = msg('{0}: {1} is the only valid local state (serial {2}, lineage {3})', b.environment, chosen.file, chosen.serial, chosen.lineage);
+  } else {
+    return undefined;
+  }
+  const question = msg('Bucket {0} holds no state for {1}. Upload {2} (serial {3}, lineage {4}, modified {5}) as its first version?', b.bucket, b.environment, chosen.file, chosen.serial, chosen.lineage, formatTime(Date.parse(chosen.modified) / 1000));
+  return { environment: b.environment, bucket: b.bucket, key: b.key, chosen, why, question };
+}
+
+async function modifiedAt(file: string): Promise<string> {
+  return (await fs.stat(file)).mtime.toISOString();
 }
 
 function buildPlan(f: MinioRebuildFacts, deps: MinioRebuildDeps): Plan {
@@ -132,14 +235,16 @@ function buildPlan(f: MinioRebuildFacts, deps: MinioRebuildDeps): Plan {
     title: msg('Wait for MinIO to answer at {0}', f.endpoint),
     destructive: false,
     cancel: 'anytime',
-    commands: [`GET ${f.endpoint}/minio/health/live   # up to ${timing.attempts} tries, backoff ${timing.firstDelayMs} ms → ${timing.maxDelayMs} ms`],
+    commands: [`GET ${f.endpoint}/minio/health/live   # up to ${timing.attempts} tries, backoff ${timing.firstDelayMs} ms → ${timing.maxDelayMs} ms; MinIO's 200 or an S3 XML error`],
     async run(ctx) {
       const r = await waitForS3(deps.probe, f.endpoint, timing, deps.sleep, ctx);
       ctx.facts.set('health', `${r.result.observed} after ${r.attempts} attempt(s)`);
-      if (!r.result.healthy) {
-        throw new LifeboatError('storeUnreachable', `MinIO did not come up at ${r.result.url}: last answer ${r.result.observed} after ${r.attempts} attempts. Check the container on its node (pct status, pct start) and its logs`, { endpoint: f.endpoint });
+      if (!r.up) {
+        throw LifeboatError.saying('storeUnreachable', /^HTTP /.test(r.result.observed)
+          ? msg('Something answers at {0}, but not as S3 (last answer {1}, not an S3 reply, after {2} attempts): another server on that address and port? Check the minio block\'s ip and port, and the container on its node', r.result.url, r.result.observed, r.attempts)
+          : msg('MinIO did not come up at {0}: last answer {1} after {2} attempts. Check the container on its node (pct status, pct start) and its logs', r.result.url, r.result.observed, r.attempts), { endpoint: f.endpoint });
       }
-      return r.minioEndpoint
+      return r.result.healthy
         ? msg('MinIO answers: {0} after {1} attempt(s)', r.result.observed, r.attempts)
         : msg('The S3 server answers ({0} on the MinIO health path: not MinIO, but S3 is up) after {1} attempt(s)', r.result.observed, r.attempts);
     },
@@ -187,7 +292,7 @@ function buildPlan(f: MinioRebuildFacts, deps: MinioRebuildDeps): Plan {
       }
       ctx.facts.set('versioning', states.join(', '));
       if (bad.length) {
-        throw new LifeboatError('versioningDisabled', `VERSIONING IS NOT ENABLED on ${bad.join(', ')} after enabling it: a state written there could not be rolled back. Enable it by hand (mc version enable <alias>/<bucket>) and check the server supports versioning`, { buckets: bad.join(', ') });
+        throw LifeboatError.saying('versioningDisabled', msg('VERSIONING IS NOT ENABLED on {0} after enabling it: a state written there could not be rolled back. Enable it by hand (mc version enable <alias>/<bucket>) and check the server supports versioning', bad.join(', ')), { buckets: bad.join(', ') });
       }
       return msg('Versioning Enabled on {0}', f.buckets.join(', '));
     },
@@ -196,44 +301,65 @@ function buildPlan(f: MinioRebuildFacts, deps: MinioRebuildDeps): Plan {
   if (f.backends.length) {
     steps.push({
       id: 'states',
-      title: msg('Upload a local state where a bucket holds no state at all'),
+      title: msg('Where a bucket holds no state at all, offer to upload a local state (asked separately, default no)'),
       destructive: false,
       cancel: 'between-steps',
       commands: f.backends.map((b) => {
-        const local = f.localStates.find((l) => l.environment === b.environment);
-        return local
-          ? `PUT ${f.endpoint}/${b.bucket}/${b.key} < ${local.file}   # only if ${b.key} has no version yet (serial ${local.serial})`
+        const offer = f.uploadOffers.find((o) => o.environment === b.environment);
+        return offer
+          ? `PUT ${f.endpoint}/${b.bucket}/${b.key} < ${offer.chosen.file}   # only if ${b.key} has no version yet AND you say yes when asked (serial ${offer.chosen.serial}, lineage ${offer.chosen.lineage})`
           : `# ${b.bucket}/${b.key}: no local state to upload; an empty bucket stays empty`;
       }),
-      effect: msg('A first version in an empty bucket; existing versions are never overwritten'),
+      effect: msg('A first version in an empty bucket, only if you accept; existing versions are never overwritten'),
       async run(ctx) {
-        const done: string[] = [];
+        const outcome = { uploaded: [] as string[], kept: [] as string[], empty: [] as string[], declined: [] as string[], unchecked: [] as string[] };
+        const record: string[] = [];
         for (const b of f.backends) {
+          if (ctx.signal.aborted) throw new CancelledError();
           const env = envByName.get(b.environment);
           const store = env ? deps.store(env) : undefined;
           if (!store) {
-            done.push(`${b.environment}: not checked (no credentials)`);
+            outcome.unchecked.push(b.environment);
+            record.push(`${b.environment}: not checked (no credentials)`);
             continue;
           }
           const versions = await store.listVersions(ctx.signal);
           if (versions.length > 0) {
-            done.push(`${b.environment}: ${versions.length} version(s) kept`);
+            outcome.kept.push(`${b.environment} (${versions.length})`);
+            record.push(`${b.environment}: ${versions.length} version(s) kept`);
             continue;
           }
-          const local = f.localStates.find((l) => l.environment === b.environment);
-          if (!local) {
-            done.push(`${b.environment}: empty, no local state`);
+          const offer = f.uploadOffers.find((o) => o.environment === b.environment);
+          if (!offer) {
+            outcome.empty.push(b.environment);
+            record.push(`${b.environment}: empty, no local state`);
             ctx.log.warn(`${b.bucket}/${b.key} is empty and there is no local state for ${b.environment}: restore-tfstate --fallback cannot help either; rebuild the state by importing`);
             continue;
           }
-          const body = await fs.readFile(local.file);
-          if (!parseState(body).ok) throw new LifeboatError('invalidState', `${local.file} is no longer a valid state; nothing was uploaded for ${b.environment}`, { file: local.file });
+          ctx.log.info(`${b.bucket}/${b.key} holds no state; offering ${offer.chosen.file} (serial ${offer.chosen.serial}, lineage ${offer.chosen.lineage})`);
+          if (!(await (deps.offerUpload?.(offer, ctx.signal) ?? Promise.resolve(false)))) {
+            outcome.declined.push(b.environment);
+            record.push(`${b.environment}: empty, upload declined`);
+            continue;
+          }
+          // The file must still be the state that was offered (it could have changed since planning).
+          const body = await fs.readFile(offer.chosen.file);
+          const now = parseState(body);
+          if (!now.ok || now.state.serial !== offer.chosen.serial || now.state.lineage !== offer.chosen.lineage) {
+            throw LifeboatError.saying('invalidState', msg('{0} changed since the plan (or is no longer a valid state): nothing was uploaded for {1}. Run rebuild-minio again to see what it holds now', offer.chosen.file, b.environment), { file: offer.chosen.file });
+          }
           const id = await store.write(body, ctx.signal);
-          ctx.facts.set(`uploaded.${b.environment}`, `${local.file} → ${b.bucket}/${b.key}${id ? ` (${id})` : ''}`);
-          done.push(`${b.environment}: uploaded ${path.basename(local.file)} (serial ${local.serial})`);
+          const back = await store.read(undefined, ctx.signal);
+          if (!back.equals(body)) {
+            throw LifeboatError.saying('invalidState', msg('The state uploaded to {0}/{1} does not read back the same: check the bucket with lifeboat verify-backups --env {2}', b.bucket, b.key, b.environment), { bucket: b.bucket });
+          }
+          ctx.facts.set(`uploaded.${b.environment}`, `${offer.chosen.file} → ${b.bucket}/${b.key}${id ? ` (${id})` : ''}`);
+          outcome.uploaded.push(b.environment);
+          record.push(`${b.environment}: uploaded ${path.basename(offer.chosen.file)} (serial ${offer.chosen.serial})`);
         }
-        ctx.facts.set('states', done.join('; '));
-        return msg('States: {0}', done.join('; '));
+        ctx.facts.set('states', record.join('; '));
+        const list = (xs: string[]) => xs.join(', ') || '—';
+        return msg('States — uploaded: {0}; existing versions kept: {1}; empty, upload declined: {2}; empty, no local state: {3}; not checked (no credentials): {4}', list(outcome.uploaded), list(outcome.kept), list(outcome.declined), list(outcome.empty), list(outcome.unchecked));
       },
     });
 
@@ -245,30 +371,43 @@ function buildPlan(f: MinioRebuildFacts, deps: MinioRebuildDeps): Plan {
       commands: f.backends.map((b) => `cd ${b.dir} && ${terraformLine(TF_INIT_RECONFIGURE)}`),
       async run(ctx) {
         const results: string[] = [];
+        const ok: string[] = [];
         const failed: string[] = [];
+        const why: string[] = [];
         for (const b of f.backends) {
           if (ctx.signal.aborted) throw new CancelledError();
           try {
             await runTerraform(deps.terraform, TF_INIT_RECONFIGURE, b.dir, deps.terraformEnv, ctx);
             results.push(`${b.environment}: ok`);
+            ok.push(b.environment);
           } catch (err) {
             if (CancelledError.is(err)) throw err;
             const text = err instanceof Error ? err.message : String(err);
             results.push(`${b.environment}: FAILED (${text})`);
             failed.push(b.environment);
+            why.push(`${b.environment}: ${text}`);
           }
         }
         ctx.facts.set('init', results.join('; '));
-        if (failed.length) throw new LifeboatError('remoteCommandFailed', `terraform init failed in ${failed.join(', ')}: ${results.join('; ')}`, { environments: failed.join(', ') });
-        return msg('terraform init: {0}', results.join('; '));
+        ctx.facts.set('initOk', ok.join(', '));
+        ctx.facts.set('initFailed', failed.join(', '));
+        if (failed.length) {
+          throw LifeboatError.saying('remoteCommandFailed', msg('terraform init -reconfigure FAILED in {0} (it succeeded in {1}): {2}', failed.join(', '), ok.join(', ') || '—', why.join('; ')), { environments: failed.join(', ') });
+        }
+        return msg('terraform init -reconfigure succeeded in {0}', ok.join(', '));
       },
     });
   }
 
   const warnings: Message[] = [];
-  for (const l of f.localStates) warnings.push(msg('If bucket of {0} holds no state at all, {1} ({2}, serial {3}) is uploaded as its first version', l.environment, l.file, l.source, l.serial));
-  const local = deps.environments.filter((e) => e.backend.type === 'local');
-  for (const e of local) warnings.push(msg('{0} uses a local backend: it is not re-initialised', e.name));
+  if (!f.hostNode.checked) warnings.push(f.hostNode.why);
+  for (const o of f.uploadOffers) {
+    warnings.push(msg('If bucket {0} holds no state at all, you will be asked whether to upload {1} (serial {2}, lineage {3}) as its first version; the answer is no unless you say yes', o.bucket, o.chosen.file, o.chosen.serial, o.chosen.lineage));
+    warnings.push(o.why);
+  }
+  for (const o of f.otherBackends) warnings.push(msg('{0} has its S3 backend elsewhere ({1}, bucket {2}): it is not re-initialised. If it is this MinIO under another name, add the bucket to minio.buckets, or run terraform init -reconfigure there yourself', o.environment, o.endpoint, o.bucket));
+  for (const e of deps.environments.filter((x) => x.backend.type === 'local')) warnings.push(msg('{0} uses a local backend: it is not re-initialised', e.name));
+  const node = f.hostNode;
   return {
     id: `rebuild-minio-${Date.now().toString(36)}`,
     kind: 'rebuild-minio',
@@ -276,6 +415,7 @@ function buildPlan(f: MinioRebuildFacts, deps: MinioRebuildDeps): Plan {
     summary: [
       { label: msg('Environment'), value: `${f.environment} (${f.dir})` },
       { label: msg('MinIO'), value: f.endpoint },
+      node.checked ? { label: msg('Node'), value: node.node } : { label: msg('Node (NOT CHECKED)'), value: node.node ?? '?' },
       { label: msg('Buckets'), value: f.buckets.join(', ') },
       { label: msg('Terraform'), value: f.terraformVersion },
     ],
@@ -291,24 +431,24 @@ function buildPlan(f: MinioRebuildFacts, deps: MinioRebuildDeps): Plan {
 
 /**
  * MinIO's liveness endpoint with retries and exponential backoff. Another S3 server (Ceph radosgw…)
- * answers that path with an S3 error: it is up, and is reported as such, not as MinIO.
+ * answers that path with an S3 XML error: it is up, and is reported as such, not as MinIO. Any other
+ * answer (a web server's 404, a login page) is not S3 and does not count.
  */
-export async function waitForS3(probe: NetworkProbe, endpoint: string, timing: MinioRebuildTiming, sleep: Sleep, ctx: Pick<StepContext, 'signal' | 'report' | 'log'>): Promise<{ result: HealthResult; attempts: number; minioEndpoint: boolean }> {
+export async function waitForS3(probe: NetworkProbe, endpoint: string, timing: MinioRebuildTiming, sleep: Sleep, ctx: Pick<StepContext, 'signal' | 'report' | 'log'>): Promise<{ result: HealthResult; attempts: number; up: boolean }> {
   let delay = timing.firstDelayMs;
   let last: HealthResult | undefined;
   for (let attempt = 1; attempt <= timing.attempts; attempt++) {
     if (ctx.signal.aborted) throw new CancelledError();
     last = await checkMinio(probe, endpoint, 3000, ctx.signal);
-    ctx.log.info(`  health ${attempt}/${timing.attempts}: ${last.observed}`);
+    ctx.log.info(`  health ${attempt}/${timing.attempts}: ${last.observed}${last.healthy ? '' : last.s3 ? ' (S3 error reply: S3 is up)' : /^HTTP /.test(last.observed) ? ' (not an S3 reply)' : ''}`);
     ctx.report({ fraction: attempt / timing.attempts, message: `${attempt}/${timing.attempts}: ${last.observed}` });
-    if (last.healthy) return { result: last, attempts: attempt, minioEndpoint: true };
-    if (/^HTTP [1-4]\d\d$/.test(last.observed)) return { result: { ...last, healthy: true }, attempts: attempt, minioEndpoint: false };
+    if (last.healthy || last.s3) return { result: last, attempts: attempt, up: true };
     if (attempt < timing.attempts) {
       await sleep(delay, ctx.signal);
       delay = Math.min(delay * 2, timing.maxDelayMs);
     }
   }
-  return { result: last!, attempts: timing.attempts, minioEndpoint: false };
+  return { result: last!, attempts: timing.attempts, up: false };
 }
 
 /** What a failed or cancelled MinIO rebuild leaves behind. */
@@ -317,7 +457,8 @@ export function minioAftermath(f: MinioRebuildFacts, facts: ReadonlyMap<string, 
   if (facts.get('apply')) out.push(msg('terraform apply ran: the MinIO container exists and was started ({0}); running rebuild-minio again is safe', facts.get('apply')!));
   if (facts.get('bucketsCreated')) out.push(msg('Buckets created: {0}', facts.get('bucketsCreated')!));
   for (const [k, v] of facts) if (k.startsWith('uploaded.')) out.push(msg('State uploaded: {0}', v));
-  if (facts.get('init')) out.push(msg('terraform init: {0}', facts.get('init')!));
+  if (facts.get('initOk')) out.push(msg('terraform init -reconfigure succeeded in {0}', facts.get('initOk')!));
+  if (facts.get('initFailed')) out.push(msg('terraform init -reconfigure FAILED in {0}: run it there again once the cause is fixed', facts.get('initFailed')!));
   if (out.length === 0) out.push(msg('Nothing was changed.'));
   void f;
   return out;

@@ -16,6 +16,9 @@ import { errorSummary, runTerraform, terraformLine } from '../state/terraform';
 
 export type MonitoringMode = 'restore' | 'rebuild';
 
+/** How the report's `health.<service>` facts (JSON, English) start when the service failed. */
+const NOT_HEALTHY = 'NOT healthy: ';
+
 export const TF_APPLY_MONITORING = ['apply', '-target=module.monitoring_stack', '-auto-approve', '-input=false'] as const;
 
 export interface MonitoringHealthTiming {
@@ -65,7 +68,7 @@ export async function planMonitoringRebuild(mode: MonitoringMode, deps: Monitori
     const fromBackups = vm ? undefined : g.inventory.backups.find((b) => b.notes === name);
     const vmid = vm?.vmid ?? fromBackups?.vmid;
     if (vmid === undefined) {
-      throw new LifeboatError('vmidNotFound', `no guest named ${name} on any node and no backup noted ${name}: restore it by VMID with lifeboat restore-vm, or use --mode rebuild`, { name });
+      throw LifeboatError.saying('vmidNotFound', msg('No guest named {0} on any node and no backup noted {0}: restore it by VMID with lifeboat restore-vm, or use --mode rebuild', name), { name });
     }
     // The monitoring VM is declared by the `monitoring` block, not in `vms`: its address comes from there.
     const declared = g.declared.some((d) => d.name === name)
@@ -92,7 +95,7 @@ export async function planMonitoringRebuild(mode: MonitoringMode, deps: Monitori
   }
   const version = await deps.terraform.run(['version'], { cwd: env.dir, env: deps.terraformEnv });
   if (version.code !== 0) {
-    throw new LifeboatError('remoteCommandFailed', `terraform is not available here (${errorSummary(version.stderr || version.stdout) || `exit ${version.code ?? 'none'}`}): install it or put it on PATH`, { command: 'terraform version' });
+    throw LifeboatError.saying('remoteCommandFailed', msg('terraform is not available here ({0}): install it or put it on PATH', errorSummary(version.stderr || version.stdout) || `exit ${version.code ?? 'none'}`), { command: 'terraform version' });
   }
   const apply: Step = {
     id: 'apply',
@@ -149,13 +152,13 @@ function healthStep(vmIp: string, deps: MonitoringRebuildDeps, timing: Monitorin
         if (attempt < timing.attempts) await deps.sleep(timing.delayMs, ctx.signal);
       }
       for (const r of results) {
-        ctx.facts.set(`health.${r.service}`, `${r.healthy ? 'healthy' : 'NOT healthy'}: ${r.observed}${r.detail ? ` (${r.detail})` : ''} — ${r.url}`);
+        ctx.facts.set(`health.${r.service}`, `${r.healthy ? 'healthy: ' : NOT_HEALTHY}${r.observed}${r.detail ? ` (${r.detail})` : ''} — ${r.url}`);
         ctx.log.info(`  ${r.healthy ? '✓' : '✗'} ${r.service}: ${r.observed}${r.detail ? ` (${r.detail})` : ''}`);
       }
       const core = results.filter((r) => r.service !== 'prometheus-targets');
       const bad = core.filter((r) => !r.healthy);
       if (bad.length) {
-        throw new LifeboatError('unreachableAfterRestore', `not healthy: ${bad.map((r) => `${r.service} (${r.observed} at ${r.url})`).join(', ')}`, { vmIp });
+        throw LifeboatError.saying('unreachableAfterRestore', msg('Not healthy after {0} tries: {1}. The VM is there; check these services on it (systemctl status, their logs), then Check Monitoring Health again', timing.attempts, bad.map((r) => `${r.service} (${r.observed} at ${r.url})`).join(', ')), { vmIp });
       }
       const targets = results.find((r) => r.service === 'prometheus-targets');
       return targets && !targets.healthy
@@ -181,8 +184,9 @@ export function monitoringAftermath(f: MonitoringRebuildFacts, facts: ReadonlyMa
     out.push(msg('The monitoring VM {0} WAS restored from {1}{2}', f.restore.vmid, f.restore.backup.volid, facts.get('safetyPoint') ? `; the VM as it was before is saved in ${facts.get('safetyPoint')}` : ''));
   }
   if (facts.get('apply')) out.push(msg('terraform apply ran ({0}): the monitoring VM exists; running the rebuild again is safe', facts.get('apply')!));
-  const unhealthy = [...facts].filter(([k, v]) => k.startsWith('health.') && v.startsWith('NOT'));
-  for (const [k, v] of unhealthy) out.push(msg('{0}: {1}', k.slice('health.'.length), v));
+  for (const [k, v] of facts) {
+    if (k.startsWith('health.') && v.startsWith(NOT_HEALTHY)) out.push(msg('{0} is NOT healthy: {1}', k.slice('health.'.length), v.slice(NOT_HEALTHY.length)));
+  }
   if (out.length === 0) out.push(msg('Nothing was changed.'));
   return out;
 }

@@ -6,7 +6,6 @@
 import { LifeboatError } from '../errors';
 import { quickIntegrityCommand } from '../proxmox/commands';
 import { commandLine, pipeline, type CommandSpec } from '../proxmox/shell';
-import type { GuestType } from '../proxmox/commands';
 
 export function checkArchivePath(value: string): string {
   const path = value.trim();
@@ -40,17 +39,19 @@ export function decompressCommand(format: string, path: string): CommandSpec | u
 }
 
 /**
- * The integrity test. Quick: the compression layer's own test (`zstd -t`, `gzip -t`, `lzop -t`), or
- * for an uncompressed archive `vma verify` / `tar -tf`. Full: the quick test, then the decompressed
- * stream is read to the end by `vma verify -` (VMs: every extent's checksum) or `tar -t` (containers).
+ * The integrity test of one archive, on its node: the compression layer's own test (`zstd -t`,
+ * `gzip -t`, `lzop -t`) `&&` the decompressed stream read to the end by `vma verify -` (VMs: header,
+ * every extent's checksum, no missing cluster) or `tar -tf -` (containers: the listing). An
+ * uncompressed archive is read by `vma verify` / `tar -tf` directly. The `&&` fails the line on a
+ * decompression failure even without `pipefail`. Quick and full modes run the same test; they differ
+ * in which archives are read (the manifest skips unchanged archives that passed, `--full` does not).
  */
-export function integrityLine(format: string, type: GuestType, path: string, full: boolean): string {
-  const quick = commandLine(quickIntegrityCommand(format, path));
-  if (!full) return quick;
+export function integrityLine(format: string, path: string): string {
   const decompress = decompressCommand(format, path);
-  if (type === 'qemu') {
-    return decompress ? `${quick} && ${pipeline(decompress, { program: 'vma', args: ['verify', '-'] })}` : quick;
-  }
-  const list: CommandSpec = { program: 'tar', args: ['-tf', '-'] };
-  return decompress ? `${quick} && ${pipeline(decompress, list)} > /dev/null` : `${quick} > /dev/null`;
+  // By format, not guest type: a pre-VMA qemu backup (`vzdump-qemu-*.tar`) is a tar too.
+  const vma = format.startsWith('vma');
+  const structure: CommandSpec = vma ? { program: 'vma', args: ['verify', decompress ? '-' : path] } : { program: 'tar', args: ['-tf', decompress ? '-' : path] };
+  const quiet = vma ? '' : ' > /dev/null';
+  if (!decompress) return `${commandLine(structure)}${quiet}`;
+  return `${commandLine(quickIntegrityCommand(format, path))} && ${pipeline(decompress, structure)}${quiet}`;
 }

@@ -1,9 +1,11 @@
 /**
  * The local checksum manifest, `<repo>/.lifeboat/verify-manifest.json`: what was verified, when,
- * and the archive's sha256 computed on the node. A later run that finds the same name with another
- * checksum reports the archive as changed (bit rot, or overwritten); an unchanged archive that
- * passed before is not decompressed again unless asked (`--reread`). State versions are immutable
- * per version id, so their verdict is kept too.
+ * and the archive's sha256 computed on the node. The first verified checksum is the reference: a
+ * later run that finds the same name with another checksum reports the archive as changed (bit rot,
+ * or overwritten) — on every run, until the operator re-verifies it on purpose (`--reread`), which
+ * takes the new checksum as the reference if the archive passes. An unchanged archive that passed
+ * before is not read again unless asked (`--reread`, `--full`). State versions are immutable per
+ * version id, so their verdict is kept too.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -17,8 +19,12 @@ const EntrySchema = z.object({
   ctime: z.number(),
   sha256: z.string(),
   verdict: z.enum(['ok', 'corrupt']),
+  /** The archive's structure was read (vma verify / tar -t), not only its compression layer. */
   full: z.boolean().default(false),
   verifiedAt: z.string(),
+  /** A different checksum seen since the reference, and when first seen: reported until accepted. */
+  changedSha256: z.string().optional(),
+  changedSeenAt: z.string().optional(),
 });
 
 const StateEntrySchema = z.object({ valid: z.boolean(), reason: z.string().optional(), checkedAt: z.string() });

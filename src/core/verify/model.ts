@@ -12,10 +12,10 @@ export type Severity = 'ok' | 'warning' | 'error';
 export type FindingCode =
   | 'archive-ok' | 'archive-corrupt' | 'archive-missing' | 'archive-empty' | 'archive-changed' | 'archive-unreadable'
   | 'pbs-verified' | 'pbs-failed' | 'pbs-unverified'
-  | 'guest-ok' | 'stale' | 'never-backed-up' | 'not-covered' | 'guest-missing'
+  | 'guest-ok' | 'stale' | 'newest-failed' | 'no-good-backup' | 'never-backed-up' | 'not-covered' | 'guest-missing'
   | 'no-jobs' | 'job-disabled' | 'backup-disabled'
   | 'node-unreachable' | 'storage-unreadable'
-  | 'state-ok' | 'state-invalid' | 'state-current-invalid' | 'state-unreadable' | 'state-versioning'
+  | 'state-ok' | 'state-invalid' | 'state-current-invalid' | 'state-no-current' | 'state-unreadable' | 'state-not-verified' | 'state-versioning'
   | 'reachable' | 'unreachable';
 
 export interface Finding {
@@ -37,7 +37,11 @@ export type IntegrityVerdict =
   | 'ok' | 'corrupt' | 'missing' | 'empty' | 'unchanged' | 'unreadable'
   | 'pbs-ok' | 'pbs-failed' | 'pbs-unverified' | 'not-checked';
 
-export type ChecksumState = 'new' | 'unchanged' | 'changed' | 'none';
+/**
+ * Against the manifest's reference checksum: `changed` stays so on every run until the operator
+ * re-verifies on purpose; `accepted` = changed, re-verified with `--reread`, intact, now the reference.
+ */
+export type ChecksumState = 'new' | 'unchanged' | 'changed' | 'accepted' | 'none';
 
 export interface ArchiveCheck {
   readonly volid: string;
@@ -56,6 +60,8 @@ export interface ArchiveCheck {
   readonly verdict: IntegrityVerdict;
   readonly checksum: ChecksumState;
   readonly sha256: string | undefined;
+  /** When `checksum` is `changed`: when the reference checksum was verified. */
+  readonly referenceVerifiedAt?: string;
   /** The exact command lines run on the node for this archive. */
   readonly commands: readonly string[];
   /** The node's own words when a check failed. */

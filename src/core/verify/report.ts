@@ -52,7 +52,7 @@ export function verifyLines(r: VerifyResult, t: VerifyTranslate): string[] {
   if (r.archives.length) {
     const rows = [[t('VMID'), t('Guest'), t('Node'), t('Date'), t('Age'), t('Size'), t('Result'), t('Flags')]];
     for (const a of r.archives) {
-      rows.push([String(a.vmid), a.guest ?? '', a.node, formatTime(a.ctime).replace(' UTC', ''), `${Math.round(a.ageHours)} h`, gib(a.sizeBytes), verdictWord(a, t), [a.protected ? t('protected') : '', a.checksum === 'changed' ? t('checksum changed') : '', a.notes ? `“${a.notes}”` : ''].filter(Boolean).join(' ')]);
+      rows.push([String(a.vmid), a.guest ?? '', a.node, formatTime(a.ctime).replace(' UTC', ''), `${Math.round(a.ageHours)} h`, gib(a.sizeBytes), verdictWord(a, t), [a.protected ? t('protected') : '', a.checksum === 'changed' ? t('checksum changed') : a.checksum === 'accepted' ? t('new checksum accepted') : '', a.notes ? `“${a.notes}”` : ''].filter(Boolean).join(' ')]);
     }
     out.push(...pad(rows), '');
   }
@@ -72,7 +72,7 @@ export function verifyMarkdown(r: VerifyResult, t: VerifyTranslate, displayPath:
     '',
     `- ${t('Started')}: ${r.startedAt}`,
     `- ${t('Finished')}: ${r.finishedAt}`,
-    `- ${t('Mode')}: ${r.full ? t('full (decompressed stream read through vma verify / tar)') : t('quick (compression test, checksum)')}`,
+    `- ${t('Mode')}: ${r.full ? t('full (every archive read again: compression test and vma verify / tar; running guests probed)') : t('quick (every archive checksummed; new and changed ones read: compression test and vma verify / tar)')}`,
     '',
     `## ${t('Findings')}`,
     '',

@@ -1,10 +1,11 @@
 /**
  * Verify backups (the operator's user story "verify backup integrity"). Read-only on the nodes:
- * every archive in scope is located (`pvesm path`), stat'ed and hashed (`sha256sum`) and checked
- * with the compression layer's own test — `--full` also reads the decompressed stream through
- * `vma verify -` / `tar -t`; PBS snapshots report their verification state; ages are compared
- * with the RPO target; backup jobs and the coverage of every declared guest are checked; every
- * Terraform state version is read and validated; `--full` also probes each running guest.
+ * every archive in scope is located (`pvesm path`), stat'ed and hashed (`sha256sum`); a new or
+ * changed archive is checked with the compression layer's own test and its structure read through
+ * `vma verify -` / `tar -t` (an unchanged one that passed is skipped, unless `--reread`/`--full`);
+ * PBS snapshots report their verification state; the age of the newest archive that passed is
+ * compared with the RPO target; backup jobs and the coverage of every declared guest are checked;
+ * every Terraform state version is read and validated; `--full` also probes each running guest.
  * Checks run in parallel across nodes with a bound per node, report progress and stop on abort.
  */
 import { promises as fs } from 'node:fs';
@@ -24,15 +25,21 @@ import { archiveKey, stateKey, type VerifyManifest } from './manifest';
 import { worst, type ArchiveCheck, type Finding, type StateVersionCheck, type VerifyResult } from './model';
 
 export interface VerifyRequest {
-  /** Also read the decompressed stream (vma verify / tar -t) and probe running guests. */
+  /** Read every archive again, even unchanged ones that passed, and probe running guests. */
   readonly full: boolean;
-  /** Re-run the integrity test of archives whose checksum did not change since they passed. */
+  /**
+   * Read every archive again, and take the new checksum of a changed archive that passes as the
+   * reference (the operator's deliberate re-verification).
+   */
   readonly reread: boolean;
   /** Only this environment's guests (and its state). */
   readonly environment?: string;
   /** Only this guest. */
   readonly vmid?: number;
 }
+
+/** A state store, why there is none (`unavailable`), or undefined: no S3 credentials. */
+export type StateStoreLookup = StateStore | { readonly unavailable: string } | undefined;
 
 export interface VerifyDeps {
   readonly environments: readonly EnvironmentConfig[];
@@ -42,8 +49,11 @@ export interface VerifyDeps {
   readonly log: LogSink;
   /** The manifest as read; updated in place with what this run verified. */
   readonly manifest: VerifyManifest;
-  /** The state store of an environment with an s3 backend; undefined = state versions not checked. */
-  readonly stateStore?: (env: EnvironmentConfig) => StateStore | undefined;
+  /**
+   * The state store of an environment with an s3 backend: undefined when there are no S3
+   * credentials, `{ unavailable }` when it could not be made (why). Either is a warning finding.
+   */
+  readonly stateStore?: (env: EnvironmentConfig) => StateStoreLookup;
   /** RPO when the backup block's schedule says nothing usable (setting `lifeboat.backup.rpoHours`). */
   readonly rpoFallbackHours: number;
   /** Concurrent checks per node (default 2). */
@@ -52,6 +62,12 @@ export interface VerifyDeps {
   readonly onProgress?: (p: { done: number; total: number; message: string }) => void;
   readonly now?: () => Date;
 }
+
+/**
+ * Verdicts of an archive a restore cannot rely on. A PBS snapshot never verified is warned about on
+ * its own but not held to be bad: only the PBS server's verify job can say.
+ */
+const FAILED_VERDICTS: ReadonlySet<ArchiveCheck['verdict']> = new Set(['corrupt', 'missing', 'empty', 'unreadable', 'pbs-failed']);
 
 interface GuestRef {
   readonly env: EnvironmentConfig | undefined;
@@ -132,6 +148,12 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
   await Promise.all([...queues].flatMap(([node, queue]) => Array.from({ length: Math.min(perNode, queue.length) }, () => worker(node, queue))));
 
   // ---- coverage: jobs, declared guests, ages ------------------------------------------------------
+  const checkOf = new Map(checks.map((c) => [`${c.node}|${c.volid}`, c]));
+  /** Whether this run found the archive good; undefined when it was not checked (a cancelled run). */
+  const passed = (b: Backup): boolean | undefined => {
+    const c = checkOf.get(`${b.node}|${b.volid}`);
+    return c === undefined ? undefined : !FAILED_VERDICTS.has(c.verdict) && c.checksum !== 'changed';
+  };
   const fallback = deps.rpoFallbackHours;
   const reachableNodes = inv.nodes.some((n) => n.reachable);
   if (reachableNodes && inv.jobs.length === 0 && request.vmid === undefined) {
@@ -171,8 +193,17 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
       if (!newest) {
         findings.push({ ...at, severity: 'error', code: 'never-backed-up', message: msg('{0} ({1}) has never been backed up: no archive on any storage', d.name, g.vmid) });
       } else {
-        const ageH = (started.getTime() - newest.ctime * 1000) / 3600_000;
-        if (ageH > rpo) {
+        // The age that matters is the one of the backup a restore could use: the newest that passed
+        // (an archive this run did not get to, when cancelled, is not held against it).
+        const lastGood = newestBackup(m.backups.filter((b) => passed(b) !== false));
+        const ageH = lastGood ? (started.getTime() - lastGood.ctime * 1000) / 3600_000 : 0;
+        if (!lastGood) {
+          findings.push({ ...at, severity: 'error', code: 'no-good-backup', volid: newest.volid, message: msg('No backup of {0} ({1}) passed its check ({2} archive(s)): none can be trusted for a restore', d.name, g.vmid, m.backups.length) });
+        } else if (lastGood !== newest) {
+          findings.push(ageH > rpo
+            ? { ...at, severity: 'warning', code: 'stale', volid: lastGood.volid, message: msg('The newest backup of {0} failed its check; the last good backup is {1} h old, older than the {2} h recovery point objective', d.name, Math.round(ageH), rpo) }
+            : { ...at, severity: 'warning', code: 'newest-failed', volid: lastGood.volid, message: msg('The newest backup of {0} failed its check; the last good backup is {1} h old ({2})', d.name, Math.round(ageH), formatTime(lastGood.ctime)) });
+        } else if (ageH > rpo) {
           findings.push({ ...at, severity: 'warning', code: 'stale', volid: newest.volid, message: msg('The newest backup of {0} is {1} h old, older than the {2} h recovery point objective', d.name, Math.round(ageH), rpo) });
         }
       }
@@ -280,7 +311,7 @@ async function checkArchive(b: Backup, request: VerifyRequest, deps: VerifyDeps,
     protected: b.protected, notes: b.notes,
   };
   const commands: string[] = [];
-  const result = (r: Pick<ArchiveCheck, 'verdict' | 'checksum' | 'sha256' | 'detail'>): ArchiveCheck => ({ ...base, ...r, commands, durationMs: Date.now() - t0 });
+  const result = (r: Pick<ArchiveCheck, 'verdict' | 'checksum' | 'sha256' | 'detail'> & Partial<Pick<ArchiveCheck, 'referenceVerifiedAt'>>): ArchiveCheck => ({ ...base, ...r, commands, durationMs: Date.now() - t0 });
   if (b.pbs) {
     return result({ verdict: b.verification === 'ok' ? 'pbs-ok' : b.verification === 'failed' ? 'pbs-failed' : 'pbs-unverified', checksum: 'none', sha256: undefined, detail: undefined });
   }
@@ -308,21 +339,31 @@ async function checkArchive(b: Backup, request: VerifyRequest, deps: VerifyDeps,
     if (parsed.size === 0) return result({ verdict: 'empty', checksum: 'none', sha256: parsed.sha256, detail: undefined });
     const key = archiveKey(b.volid, b.node, isShared(inv, b));
     const previous = deps.manifest.archives[key];
-    const checksum = !previous ? 'new' : previous.sha256 === parsed.sha256 ? 'unchanged' : 'changed';
-    const skip = checksum === 'unchanged' && previous?.verdict === 'ok' && !request.reread && (previous.full || !request.full);
+    const changed = previous !== undefined && previous.sha256 !== parsed.sha256;
+    // An unchanged archive whose structure was read and passed is not read again unless asked.
+    const skip = previous !== undefined && !changed && previous.verdict === 'ok' && previous.full && !request.reread && !request.full;
     if (skip) {
-      return result({ verdict: 'unchanged', checksum, sha256: parsed.sha256, detail: `verified ${previous.verifiedAt}` });
+      return result({ verdict: 'unchanged', checksum: 'unchanged', sha256: parsed.sha256, detail: `verified ${previous.verifiedAt}` });
     }
-    const line = integrityLine(b.format, b.type, archivePath, request.full);
-    const ir = await exec(line);
+    const ir = await exec(integrityLine(b.format, archivePath));
     const ok = ir.code === 0;
-    deps.manifest.archives[key] = {
-      volid: b.volid, node: b.node, size: parsed.size, mtime: parsed.mtime, ctime: b.ctime, sha256: parsed.sha256,
-      verdict: ok ? 'ok' : 'corrupt', full: request.full, verifiedAt: new Date().toISOString(),
-    };
-    const changedNote = checksum === 'changed' && previous ? `checksum was ${previous.sha256.slice(0, 12)}… on ${previous.verifiedAt}, now ${parsed.sha256.slice(0, 12)}…` : undefined;
     const failure = ok ? undefined : `exit ${ir.code ?? 'none'}: ${lastWords(ir.stderr || ir.stdout)}`;
-    return result({ verdict: ok ? 'ok' : 'corrupt', checksum, sha256: parsed.sha256, detail: [changedNote, failure].filter(Boolean).join('; ') || undefined });
+    const verifiedAt = (deps.now ?? (() => new Date()))().toISOString();
+    const entry = { volid: b.volid, node: b.node, size: parsed.size, mtime: parsed.mtime, ctime: b.ctime, sha256: parsed.sha256, verdict: ok ? 'ok' as const : 'corrupt' as const, full: true, verifiedAt };
+    if (!changed) {
+      deps.manifest.archives[key] = entry;
+      return result({ verdict: ok ? 'ok' : 'corrupt', checksum: previous ? 'unchanged' : 'new', sha256: parsed.sha256, detail: failure });
+    }
+    // Same name, another checksum. The reference is kept — and the change reported on every run —
+    // until the operator re-reads on purpose and the archive passes: a vzdump archive is never
+    // rewritten in place, so a change is bit rot or an overwrite until someone says otherwise.
+    const changedNote = `checksum was ${previous.sha256.slice(0, 12)}… on ${previous.verifiedAt}, now ${parsed.sha256.slice(0, 12)}…`;
+    if (request.reread && ok) {
+      deps.manifest.archives[key] = entry;
+      return result({ verdict: 'ok', checksum: 'accepted', sha256: parsed.sha256, detail: changedNote });
+    }
+    deps.manifest.archives[key] = { ...previous, changedSha256: parsed.sha256, changedSeenAt: previous.changedSha256 === parsed.sha256 ? previous.changedSeenAt ?? verifiedAt : verifiedAt };
+    return result({ verdict: ok ? 'ok' : 'corrupt', checksum: 'changed', sha256: parsed.sha256, detail: [changedNote, failure].filter(Boolean).join('; '), referenceVerifiedAt: previous.verifiedAt });
   } catch (err) {
     if (CancelledError.is(err)) throw err;
     return result({ verdict: 'unreadable', checksum: 'none', sha256: undefined, detail: err instanceof Error ? err.message : String(err) });
@@ -343,7 +384,9 @@ function archiveFindings(c: ArchiveCheck, at: Omit<Finding, 'severity' | 'code' 
   const base = { ...at, node: c.node, volid: c.volid };
   const out: Finding[] = [];
   if (c.checksum === 'changed') {
-    out.push({ ...base, severity: 'error', code: 'archive-changed', message: msg('Archive {0} of {1} changed since it was verified (same name, different checksum): bit rot or overwritten', c.volid, who) });
+    out.push({ ...base, severity: 'error', code: 'archive-changed', message: msg('Archive {0} of {1} changed since it was verified on {2} (same name, different checksum): bit rot or overwritten. It is reported on every run until you re-verify it on purpose: lifeboat verify-backups --reread --vmid {3} (in VS Code: Verify Backups, Re-read everything) takes the new checksum as the reference if the archive passes its check', c.volid, who, (c.referenceVerifiedAt ?? '?').slice(0, 16).replace('T', ' '), c.vmid) });
+  } else if (c.checksum === 'accepted') {
+    out.push({ ...base, severity: 'warning', code: 'archive-changed', message: msg('Archive {0} of {1} had changed since it was verified; re-read on purpose and intact, its new checksum is now the reference', c.volid, who) });
   }
   switch (c.verdict) {
     case 'corrupt':
@@ -389,7 +432,14 @@ async function checkStates(env: EnvironmentConfig, deps: VerifyDeps, request: Ve
     return out;
   }
   const store = deps.stateStore?.(env);
-  if (!store) return out;
+  if (!store) {
+    findings.push({ ...at, severity: 'warning', code: 'state-not-verified', message: msg('The state versions of {0} were not verified: no S3 credentials. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the variable that minio.root_password names) — in VS Code, enter them when asked — and verify again', env.name) });
+    return out;
+  }
+  if ('unavailable' in store) {
+    findings.push({ ...at, severity: 'warning', code: 'state-not-verified', message: msg('The state versions of {0} were not verified: {1}', env.name, store.unavailable) });
+    return out;
+  }
   const where = `${store.endpoint}/${store.bucket}/${store.key}`;
   let versions;
   try {
@@ -403,7 +453,18 @@ async function checkStates(env: EnvironmentConfig, deps: VerifyDeps, request: Ve
     findings.push({ ...at, severity: 'warning', code: 'state-unreadable', message: msg('The state versions of {0} could not be read ({1}): not verified', env.name, err instanceof Error ? err.message : String(err)) });
     return out;
   }
+  // No version at all, or a delete marker on top: Terraform would start from an empty state.
+  const current = versions.find((v) => v.isLatest);
+  if (!current || current.isDeleteMarker) {
+    const kept = versions.filter((v) => !v.isDeleteMarker).length;
+    findings.push({ ...at, severity: 'error', code: 'state-no-current', message: current
+      ? msg('No current state for {0}: the current version of {1} is a delete marker (the state was deleted; {2} older version(s) kept). Restore one with lifeboat restore-tfstate', env.name, where, kept)
+      : kept > 0
+        ? msg('No current state for {0}: {1} has {2} version(s) but none is the current one. Restore one with lifeboat restore-tfstate', env.name, where, kept)
+        : msg('No current state for {0}: {1} holds no version at all. Upload a local state (lifeboat rebuild-minio offers it) or rebuild the state by importing', env.name, where) });
+  }
   let valid = 0;
+  let currentValid = false;
   for (const v of versions) {
     if (v.isDeleteMarker) continue;
     const key = stateKey(store.bucket, store.key, v.versionId);
@@ -428,10 +489,12 @@ async function checkStates(env: EnvironmentConfig, deps: VerifyDeps, request: Ve
       }
     }
     out.push({ environment: env.name, where, versionId: v.versionId, isLatest: v.isLatest, valid: ok, reason, cached });
-    if (ok) valid++;
-    else if (v.isLatest) findings.push({ ...at, severity: 'error', code: 'state-current-invalid', message: msg('The CURRENT state of {0} ({1}) is not a valid Terraform state: {2}. Restore a good version with lifeboat restore-tfstate', env.name, v.versionId, reason ?? '') });
+    if (ok) {
+      valid++;
+      if (v.isLatest) currentValid = true;
+    } else if (v.isLatest) findings.push({ ...at, severity: 'error', code: 'state-current-invalid', message: msg('The CURRENT state of {0} ({1}) is not a valid Terraform state: {2}. Restore a good version with lifeboat restore-tfstate', env.name, v.versionId, reason ?? '') });
     else findings.push({ ...at, severity: 'warning', code: 'state-invalid', message: msg('State version {0} of {1} from {2} is not a valid Terraform state ({3}): never restore it', v.versionId, env.name, v.lastModified.toISOString(), reason ?? '') });
   }
-  findings.push({ ...at, severity: 'ok', code: 'state-ok', message: msg('{0} of {1} state version(s) of {2} are valid Terraform states', valid, out.length, env.name) });
+  if (currentValid) findings.push({ ...at, severity: 'ok', code: 'state-ok', message: msg('{0} of {1} state version(s) of {2} are valid Terraform states', valid, out.length, env.name) });
   return out;
 }

@@ -6,6 +6,7 @@
  */
 import type { Finding, Range, VerifyResult } from '../../core';
 import type { Translate } from '../../shared/problemText';
+import type { ProcedureOutcome } from '../platform/runPlan';
 
 export interface PlannedDiagnostic {
   readonly range: Range;
@@ -45,4 +46,13 @@ export function verdictsByVolid(result: VerifyResult): Map<string, 'corrupt' | '
 export function badgeFor(result: VerifyResult, t: Translate): { value: number; tooltip: string } | undefined {
   if (result.counts.error === 0) return undefined;
   return { value: result.counts.error, tooltip: t('{0} error(s) in the last backup verification', result.counts.error) };
+}
+
+/**
+ * A verification as a procedure outcome (the runbook's "Run with Lifeboat"): errors fail, warnings
+ * succeed with the report, a cancelled run is cancelled (why: `commands/verify.ts`).
+ */
+export function verifyStatus(result: Pick<VerifyResult, 'cancelled' | 'exitCode'>): ProcedureOutcome['status'] {
+  if (result.cancelled) return 'cancelled';
+  return result.exitCode === 2 ? 'failed' : 'succeeded';
 }

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { english, runPlan, type Message, type Plan, type RunReport, type RunOptions } from '../../core';
-import { planLines, render } from '../../shared/reportText';
+import { errorText, planLines, render } from '../../shared/reportText';
 import { saveReport } from '../../shared/reportData';
 import { reportMarkdown } from '../../shared/reportText';
 import type { Services } from '../services';
@@ -71,7 +71,7 @@ async function announce(report: RunReport, saved: string | undefined): Promise<v
     ? vscode.l10n.t('{0}: done in {1} s.', title, Math.round(report.durationMs / 1000))
     : report.status === 'cancelled'
       ? vscode.l10n.t('{0}: cancelled. {1}', title, report.aftermath.map((m: Message) => render(m, vscode.l10n.t)).join(' '))
-      : vscode.l10n.t('{0}: FAILED at "{1}": {2}', title, failedStep ? render(failedStep.title, vscode.l10n.t) : '?', failedStep?.error?.message ?? '');
+      : vscode.l10n.t('{0}: FAILED at "{1}": {2}', title, failedStep ? render(failedStep.title, vscode.l10n.t) : '?', failedStep?.error ? errorText(failedStep.error, vscode.l10n.t) : '');
   const notify = report.status === 'succeeded' ? vscode.window.showInformationMessage : report.status === 'cancelled' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
   const choice = await notify(message, show);
   if (choice === show) await openReport(report, saved);

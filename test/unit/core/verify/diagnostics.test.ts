@@ -1,7 +1,7 @@
 /** The editor side of a verification, without VS Code: Problems-panel entries, corrupt flags, the badge. */
 import * as assert from 'node:assert/strict';
 import { msg, type VerifyResult } from '../../../../src/core';
-import { badgeFor, diagnosticsByFile, verdictsByVolid } from '../../../../src/extension/diagnostics/findings';
+import { badgeFor, diagnosticsByFile, verdictsByVolid, verifyStatus } from '../../../../src/extension/diagnostics/findings';
 import { backupLook } from '../../../../src/extension/views/presentation';
 
 const t = (m: string, ...a: (string | number | boolean)[]) => m.replace(/\{(\d+)\}/g, (_, i: string) => String(a[Number(i)]));
@@ -59,5 +59,13 @@ describe('extension/diagnostics (verify results in the editor)', () => {
     assert.equal(fine.icon, 'verified');
     assert.ok(!fine.flags.includes('corrupt'));
     assert.equal(backupLook(b, false, 26, new Date(1_700_003_600_000), t).icon, 'archive');
+  });
+
+  it('as a procedure outcome for the runbook: errors fail the step, warnings succeed with the report, a cancelled run is cancelled', () => {
+    assert.equal(verifyStatus({ cancelled: false, exitCode: 2 }), 'failed');
+    assert.equal(verifyStatus({ cancelled: false, exitCode: 1 }), 'succeeded');
+    assert.equal(verifyStatus({ cancelled: false, exitCode: 0 }), 'succeeded');
+    assert.equal(verifyStatus({ cancelled: true, exitCode: 1 }), 'cancelled');
+    assert.equal(verifyStatus({ cancelled: true, exitCode: 2 }), 'cancelled');
   });
 });

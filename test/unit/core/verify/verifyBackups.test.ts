@@ -136,8 +136,8 @@ describe('verify/verifyBackups (core, fake node)', () => {
     assert.equal(r.findings[0]!.severity, 'error', 'worst first');
     assert.equal(r.archives.length, backups.length);
     assert.equal(r.archives.filter((a) => a.verdict === 'ok').length, backups.length - 1);
-    // The exact commands: pvesm path, stat + sha256sum, the compression test — all quoted by shell.ts.
-    assert.ok(shell.commands.includes(`zstd -q -t ${pathOf(corrupt.volid)}`));
+    // The exact commands: pvesm path, stat + sha256sum, the compression test and the structure read — all quoted by shell.ts.
+    assert.ok(shell.commands.includes(`zstd -q -t ${pathOf(corrupt.volid)} && zstd -q -d -c ${pathOf(corrupt.volid)} | vma verify -`));
     assert.ok(shell.commands.some((c) => c === `stat -c '%s %Y' ${pathOf(corrupt.volid)} && sha256sum ${pathOf(corrupt.volid)}`));
     assert.deepEqual(shell.unmatched, []);
   });
@@ -156,6 +156,30 @@ describe('verify/verifyBackups (core, fake node)', () => {
     assert.ok(r.archives.every((a) => a.vmid === 121));
     const protectedOne = r.archives.find((a) => a.protected)!;
     assert.equal(protectedOne.notes, 'before upgrade');
+  });
+
+  it('quick mode reads the structure of every new archive (vma verify - / tar -tf -), once: an unchanged archive that passed is not read again, one only compression-tested by an older run is', async () => {
+    const manifest = emptyManifest();
+    const first = node();
+    await verifyBackups({ full: false, reread: false }, deps(first, manifest));
+    const vm = pathOf(backups[0]!.volid);
+    const ct = pathOf(backups[4]!.volid);
+    assert.ok(first.commands.includes(`zstd -q -t ${vm} && zstd -q -d -c ${vm} | vma verify -`), first.commands.join('\n'));
+    assert.ok(first.commands.includes(`zstd -q -t ${ct} && zstd -q -d -c ${ct} | tar -tf - > /dev/null`));
+    assert.ok(Object.values(manifest.archives).every((e) => e.full), 'the manifest records that the structure was read');
+    const second = node();
+    await verifyBackups({ full: false, reread: false }, deps(second, manifest));
+    assert.equal(second.count(/^zstd /), 0, 'nothing new: nothing read again');
+    // An entry from an older Lifeboat that only ran the compression test is read once more.
+    const key = Object.keys(manifest.archives).find((k) => k.endsWith(backups[0]!.volid))!;
+    manifest.archives[key] = { ...manifest.archives[key]!, full: false };
+    const third = node();
+    await verifyBackups({ full: false, reread: false }, deps(third, manifest));
+    assert.deepEqual(third.commands.filter((c) => /^zstd /.test(c)), [`zstd -q -t ${vm} && zstd -q -d -c ${vm} | vma verify -`]);
+    // --full re-reads everything.
+    const full = node();
+    await verifyBackups({ full: true, reread: false }, deps(full, manifest));
+    assert.equal(full.count(/^zstd /), backups.length);
   });
 
   it('the manifest: a second run hashes but does not re-test unchanged archives; a changed checksum is an error (bit rot)', async () => {
@@ -178,19 +202,60 @@ describe('verify/verifyBackups (core, fake node)', () => {
     assert.equal(r3.archives.find((a) => a.volid === rotten)?.checksum, 'changed');
     assert.equal(r3.exitCode, 2);
 
-    const reread = node();
-    await verifyBackups({ full: false, reread: true }, deps(reread, manifest));
+    assert.match(english(changed.message), /--reread --vmid 121/, 'the finding says how to accept a change');
+
+    // Still reported on the next run: the first verified checksum stays the reference.
+    const fourth = node({ salt: { [rotten]: 'flipped bit' } });
+    const r4 = await verifyBackups({ full: false, reread: false }, deps(fourth, manifest));
+    assert.ok(r4.findings.some((f) => f.code === 'archive-changed' && f.volid === rotten && f.severity === 'error'), 'bit rot is reported again');
+    assert.equal(r4.exitCode, 2);
+    assert.equal(manifest.archives[rotten]!.sha256, hashOf(rotten), 'the reference checksum is kept');
+    assert.equal(manifest.archives[rotten]!.changedSha256, hashOf(rotten, 'flipped bit'));
+
+    // The operator re-reads on purpose: the archive passes, its new checksum becomes the reference.
+    const reread = node({ salt: { [rotten]: 'flipped bit' } });
+    const r5 = await verifyBackups({ full: false, reread: true }, deps(reread, manifest));
     assert.equal(reread.count(/^zstd /), backups.length, '--reread tests every archive again');
+    const accepted = r5.findings.find((f) => f.code === 'archive-changed')!;
+    assert.equal(accepted.severity, 'warning');
+    assert.equal(r5.archives.find((a) => a.volid === rotten)?.checksum, 'accepted');
+    assert.equal(manifest.archives[rotten]!.sha256, hashOf(rotten, 'flipped bit'));
+    const after = await verifyBackups({ full: false, reread: false }, deps(node({ salt: { [rotten]: 'flipped bit' } }), manifest));
+    assert.ok(!after.findings.some((f) => f.code === 'archive-changed'));
+    assert.equal(after.archives.find((a) => a.volid === rotten)?.verdict, 'unchanged');
   });
 
-  it('--full pipes the decompressed stream into vma verify - / tar -tf - and probes running guests on port 22', async () => {
+  it('a changed archive that fails its check is not accepted by --reread: the reference stays', async () => {
+    const manifest = emptyManifest();
+    const rotten = backups[0]!.volid;
+    await verifyBackups({ full: false, reread: false }, deps(node(), manifest));
+    const r = await verifyBackups({ full: false, reread: true }, deps(node({ salt: { [rotten]: 'x' }, corrupt: [rotten] }), manifest));
+    assert.ok(r.findings.some((f) => f.code === 'archive-changed' && f.severity === 'error' && f.volid === rotten));
+    assert.equal(manifest.archives[rotten]!.sha256, hashOf(rotten));
+  });
+
+  it('a corrupt newest archive does not count as recent: the age is the last good one\'s', async () => {
+    // nextcloud 122: newest (10 h) corrupt, the one before 34 h old: older than the 26 h RPO.
+    const r = await verifyBackups({ full: false, reread: false, vmid: 122 }, deps(node({ corrupt: [corrupt.volid] })));
+    const stale = r.findings.find((f) => f.code === 'stale' && f.vmid === 122)!;
+    assert.ok(stale, JSON.stringify(r.findings.map((f) => english(f.message))));
+    assert.match(english(stale.message), /failed its check; the last good backup is 34 h old, older than the 26 h/);
+    assert.equal(stale.volid, backups[3]!.volid);
+    // Within the RPO, it is still said.
+    const recentGood = backup(122, 'qemu', 20);
+    const inv = inventory(guests, [...backups, recentGood], jobs);
+    const r2 = await verifyBackups({ full: false, reread: false, vmid: 122 }, deps(node({ corrupt: [corrupt.volid] }), emptyManifest(), { inventory: inv }));
+    assert.match(english(r2.findings.find((f) => f.code === 'newest-failed')!.message), /the last good backup is 20 h old/);
+    assert.ok(!r2.findings.some((f) => f.code === 'stale' && f.vmid === 122));
+    // Nothing passed: an error.
+    const r3 = await verifyBackups({ full: false, reread: false, vmid: 122 }, deps(node({ corrupt: [corrupt.volid, backups[3]!.volid] })));
+    assert.equal(r3.findings.find((f) => f.code === 'no-good-backup')?.severity, 'error');
+  });
+
+  it('--full probes running guests on port 22', async () => {
     const shell = node();
     const probe = new FakeProbe(['10.0.0.21']);
     const r = await verifyBackups({ full: true, reread: false, environment: 'prod' }, deps(shell, emptyManifest(), { probe }));
-    const vm = pathOf(backups[0]!.volid);
-    assert.ok(shell.commands.includes(`zstd -q -t ${vm} && zstd -q -d -c ${vm} | vma verify -`), shell.commands.join('\n'));
-    const ct = pathOf(backups[4]!.volid);
-    assert.ok(shell.commands.includes(`zstd -q -t ${ct} && zstd -q -d -c ${ct} | tar -tf - > /dev/null`));
     assert.ok(r.findings.some((f) => f.code === 'reachable' && f.guest === 'gitea'));
     assert.ok(r.findings.some((f) => f.code === 'unreachable' && f.guest === 'nextcloud' && f.severity === 'warning'));
     assert.ok(!r.findings.some((f) => f.environment === 'lab'), '--env prod leaves the lab environment out');
@@ -245,6 +310,33 @@ describe('verify/verifyBackups (core, fake node)', () => {
     assert.ok(r2.findings.some((f) => f.code === 'state-current-invalid' && f.severity === 'error'));
   });
 
+  it('an empty state bucket, or a delete marker on top, is "no current state": an error, never "0 of 0 valid"', async () => {
+    const empty = store('tfstate-prod', []);
+    const r = await verifyBackups({ full: false, reread: false, environment: 'prod' }, deps(node(), emptyManifest(), { stateStore: () => empty }));
+    const none = r.findings.find((f) => f.code === 'state-no-current')!;
+    assert.equal(none.severity, 'error');
+    assert.match(english(none.message), /No current state for prod: .*tfstate-prod\/terraform\.tfstate holds no version at all/);
+    assert.ok(!r.findings.some((f) => f.code === 'state-ok'), JSON.stringify(r.findings.map((f) => english(f.message))));
+    assert.equal(r.exitCode, 2);
+
+    const deleted = store('tfstate-prod', [{ id: 'v2', body: goodState }, { id: 'v1', body: goodState }]);
+    const listed = await deleted.listVersions();
+    deleted.listVersions = async () => [{ versionId: 'dm', lastModified: NOW, size: 0, isLatest: true, isDeleteMarker: true }, ...listed.map((v) => ({ ...v, isLatest: false }))];
+    const r2 = await verifyBackups({ full: false, reread: false, environment: 'prod' }, deps(node(), emptyManifest(), { stateStore: () => deleted }));
+    assert.match(english(r2.findings.find((f) => f.code === 'state-no-current')!.message), /is a delete marker .*2 older version\(s\) kept/);
+    assert.ok(!r2.findings.some((f) => f.code === 'state-ok'));
+  });
+
+  it('state versions not verified (no credentials, or no store) is a warning that says how to give them, never silence', async () => {
+    const r = await verifyBackups({ full: false, reread: false, environment: 'prod', vmid: undefined }, deps(node(), emptyManifest(), { stateStore: () => undefined }));
+    const w = r.findings.find((f) => f.code === 'state-not-verified')!;
+    assert.equal(w.severity, 'warning');
+    assert.match(english(w.message), /not verified: no S3 credentials\. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    assert.equal(r.exitCode >= 1, true);
+    const r2 = await verifyBackups({ full: false, reread: false, environment: 'prod' }, deps(node(), emptyManifest(), { stateStore: () => ({ unavailable: 'invalid endpoint' }) }));
+    assert.match(english(r2.findings.find((f) => f.code === 'state-not-verified')!.message), /invalid endpoint/);
+  });
+
   it('renders a table, Markdown and JSON with tfvars lines (one-based)', async () => {
     const r = await verifyBackups({ full: false, reread: false }, deps(node({ corrupt: [corrupt.volid] })));
     const t = (m: string, ...a: (string | number | boolean)[]) => english({ text: m, args: a.map(String) });
@@ -276,10 +368,11 @@ describe('verify/commands and manifest', () => {
     assert.equal(checkArchivePath('/var/lib/vz/dump/a.vma.zst\n'), '/var/lib/vz/dump/a.vma.zst');
     assert.throws(() => checkArchivePath('relative/a.vma'), /not one absolute file path/);
     assert.throws(() => checkArchivePath('/a\n/b'), /not one absolute file path/);
-    assert.equal(integrityLine('vma.zst', 'qemu', "/d/it's.vma.zst", false), `zstd -q -t '/d/it'\\''s.vma.zst'`);
-    assert.equal(integrityLine('vma', 'qemu', '/d/a.vma', true), 'vma verify /d/a.vma');
-    assert.equal(integrityLine('tar.gz', 'lxc', '/d/a.tar.gz', true), 'gzip -t /d/a.tar.gz && gzip -d -c /d/a.tar.gz | tar -tf - > /dev/null');
-    assert.equal(integrityLine('vma.lzo', 'qemu', '/d/a.vma.lzo', false), 'lzop -t /d/a.vma.lzo');
+    assert.equal(integrityLine('vma.zst', "/d/it's.vma.zst"), `zstd -q -t '/d/it'\\''s.vma.zst' && zstd -q -d -c '/d/it'\\''s.vma.zst' | vma verify -`);
+    assert.equal(integrityLine('vma', '/d/a.vma'), 'vma verify /d/a.vma');
+    assert.equal(integrityLine('tar.gz', '/d/a.tar.gz'), 'gzip -t /d/a.tar.gz && gzip -d -c /d/a.tar.gz | tar -tf - > /dev/null');
+    assert.equal(integrityLine('vma.lzo', '/d/a.vma.lzo'), 'lzop -t /d/a.vma.lzo && lzop -d -c /d/a.vma.lzo | vma verify -');
+    assert.equal(integrityLine('tar', '/d/a.tar'), 'tar -tf /d/a.tar > /dev/null');
   });
 
   it('reads back what it wrote; an unreadable manifest is reported and replaced', async () => {
