@@ -28,6 +28,7 @@ export { parseRunbook, estimateIn, rtoIn, textHash, MAX_RUNBOOK_CHARS, MAX_NESTI
 export { splitCommands, withoutComment, shellSensitive, placeholdersOf, fillPlaceholders, lifeboatMappingOf, destructiveReason, KNOWN_SCRIPTS, SHELL_LANGUAGES } from './runbook/commands';
 export * from './runbook/checklist';
 export { MASK, isSecretName, maskSecrets, secretValues } from './runbook/secrets';
+export { looksLikeRunbook } from './runbook/detect';
 export { runbookReportMarkdown, reportFileName, formatDuration as formatRunDuration, type ReportInput as RunbookReportInput } from './runbook/report';
 export * from './verify';
 export * from './rebuild';
