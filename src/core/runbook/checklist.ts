@@ -225,7 +225,9 @@ export function failureMessage(failure: StepFailure | string | undefined): Messa
   // Run logs written before failures were data held an English sentence: shown as written.
   if (failure === undefined) return msg('failed');
   if (typeof failure === 'string') return { text: failure, args: [] };
-  const command = failure.command ?? '?';
+  // The command is shown in full in the step; a sentence quotes the start of a long one.
+  const full = failure.command ?? '?';
+  const command = full.length > 60 ? `${full.slice(0, 59)}…` : full;
   const procedure = failure.procedure ?? '?';
   switch (failure.reason) {
     case 'commandFailed':

@@ -264,6 +264,10 @@ export class RunbookPanel implements vscode.Disposable {
           await this.runStep(msg.stepId, false);
         });
       case 'skip': {
+        if (this.busy?.stepId === msg.stepId) {
+          this.post({ type: 'notice', level: 'error', text: vscode.l10n.t('A command of this step is running: stop it first.') });
+          return;
+        }
         const reason = msg.reason ?? (await vscode.window.showInputBox({
           title: vscode.l10n.t('Skip this step'),
           prompt: vscode.l10n.t('Why is it skipped? The reason goes into the DR report.'),
@@ -275,6 +279,10 @@ export class RunbookPanel implements vscode.Disposable {
         return;
       }
       case 'markDone':
+        if (this.busy?.stepId === msg.stepId) {
+          this.post({ type: 'notice', level: 'error', text: vscode.l10n.t('A command of this step is running: stop it first.') });
+          return;
+        }
         this.update((log) => markStepDone(log, msg.stepId, new Date()));
         return;
       case 'reopen':
