@@ -604,7 +604,9 @@ export class RunbookPanel implements vscode.Disposable {
     await fs.writeFile(target, maskSecrets(markdown, secretValues(process.env)), 'utf8');
     this.s.log.info(`[runbook] report written to ${target}`);
     this.post({ type: 'notice', level: 'info', text: vscode.l10n.t('Report written to {0}', path.relative(this.workspaceFolder(), target)) });
-    void vscode.window.showTextDocument(vscode.Uri.file(target), { viewColumn: vscode.ViewColumn.Beside, preview: false });
+    // Don't wait: the report is written; opening it is a courtesy that may fail (the file moved meanwhile).
+    void vscode.window.showTextDocument(vscode.Uri.file(target), { viewColumn: vscode.ViewColumn.Beside, preview: false })
+      .then(undefined, (err: unknown) => this.s.log.warn(`[runbook] could not open the report ${target}: ${String(err)}`));
     return target;
   }
 
