@@ -3,7 +3,9 @@
  * from the runbook is ever parsed as HTML). Built once per session, then updated in place so the
  * keyboard focus stays where it is while output streams in.
  */
-import type { BusyState, RunbookLabels, RunbookSession, RunbookStep, RunbookCommand, RunLog, StepRecord, ToHost } from '../src/shared/runbookMessages';
+import type { BusyState, FailureTexts, RunbookLabels, RunbookSession, RunbookStep, RunbookCommand, RunLog, StepRecord, ToHost } from '../src/shared/runbookMessages';
+// The same stopwatch as the DR report's (pure functions of the run log, no Node or vscode imports).
+import { elapsedMs, runStartedAt, stepElapsedMs } from '../src/core/runbook/timing';
 
 type Post = (message: ToHost) => void;
 
@@ -79,7 +81,7 @@ export class ChecklistView {
   }
 
   /** Builds the whole page for a runbook. */
-  showSession(session: RunbookSession, log: RunLog | null, changed: readonly string[], busy: BusyState | null, now: string): void {
+  showSession(session: RunbookSession, log: RunLog | null, changed: readonly string[], failures: FailureTexts, busy: BusyState | null, now: string): void {
     this.session = session;
     this.steps.clear();
     this.prereqChecks.clear();
@@ -105,7 +107,7 @@ export class ChecklistView {
     );
     header.append(h1, meta, toolbar);
     if (!session.trusted) header.append(el('p', 'restricted', L.restricted));
-    for (const limit of rb.limits) header.append(el('p', 'limits', `${L.limits}: ${limit}`));
+    for (const limit of session.limits) header.append(el('p', 'limits', `${L.limits}: ${limit}`));
     this.root.append(header);
 
     if (rb.prerequisites.length) {
@@ -118,7 +120,7 @@ export class ChecklistView {
     const list = el('ol', 'steps');
     rb.steps.forEach((step, index) => list.append(this.buildStep(step, index)));
     this.root.append(list);
-    this.update(log, changed, busy, now);
+    this.update(log, changed, failures, busy, now);
     this.timer ??= setInterval(() => this.tick(), 1000);
   }
 
@@ -265,7 +267,7 @@ export class ChecklistView {
   }
 
   /** Applies a new run log and busy state to the page. */
-  update(log: RunLog | null, changed: readonly string[], busy: BusyState | null, now: string): void {
+  update(log: RunLog | null, changed: readonly string[], failures: FailureTexts, busy: BusyState | null, now: string): void {
     this.log = log;
     this.busy = busy;
     this.changed = changed;
@@ -276,27 +278,33 @@ export class ChecklistView {
     for (const view of this.steps.values()) {
       const rec: StepRecord | undefined = log?.steps[view.step.id];
       const status = rec?.status ?? 'pending';
+      // Running, but none of its commands is executing: some were run one by one. It is continued,
+      // skipped or marked done like a failed step.
+      const idleRunning = status === 'running' && busy?.stepId !== view.step.id;
       view.section.dataset.status = status;
+      view.section.dataset.idle = String(idleRunning);
       view.status.dataset.status = status;
-      view.status.textContent = status === 'done' && rec?.manual ? L.doneManually : L[status];
+      view.status.textContent = status === 'done' && rec?.manual ? L.doneManually : idleRunning ? L.partlyRun : L[status];
       view.changed.hidden = !changed.includes(view.step.id);
-      const failureText = status === 'failed' ? rec?.failure ?? '' : status === 'skipped' ? `${L.skipReason}: ${rec?.skipReason ?? ''}` : '';
-      view.failure.textContent = failureText + (rec && rec.retries > 0 ? `${failureText ? ' · ' : ''}${L.retries}: ${rec.retries}` : '');
+      const failureText = status === 'failed' ? failures[view.step.id] ?? L.failed : status === 'skipped' ? `${L.skipReason}: ${rec?.skipReason ?? ''}` : '';
+      view.failure.replaceChildren();
+      richText(view.failure, failureText + (rec && rec.retries > 0 ? `${failureText ? ' · ' : ''}${L.retries}: ${rec.retries}` : ''));
       view.failure.hidden = !view.failure.textContent;
       for (const [id, box] of view.checks) if (log && id in log.checks) box.checked = Boolean(log.checks[id]);
       for (const [cid, cv] of view.commands) {
         const crec = rec?.commands[cid];
         // A done or skipped step is reopened first (its record would otherwise be overwritten silently).
         for (const b of cv.runButtons) b.toggleAttribute('disabled', !trusted || busy !== null || status === 'done' || status === 'skipped');
-        cv.exit.textContent = crec?.exitCode !== undefined ? `${L.exitCode} ${crec.exitCode}` : crec?.status === 'running' ? L.running : '';
-        cv.exit.dataset.ok = String(crec?.exitCode === 0);
+        cv.exit.textContent = crec?.exitCode !== undefined ? `${L.exitCode} ${crec.exitCode}` : crec ? L[crec.status] : '';
+        cv.exit.dataset.ok = String(crec?.status === 'done');
         if (crec && !cv.output.textContent && crec.outputTail) cv.output.textContent = crec.outputTail;
         cv.output.hidden = !cv.output.textContent;
       }
-      if (view.lastStatus !== status || view.actions.dataset.busy !== String(busy !== null)) {
-        view.lastStatus = status;
+      const shown = idleRunning ? 'idle-running' : status;
+      if (view.lastStatus !== shown || view.actions.dataset.busy !== String(busy !== null)) {
+        view.lastStatus = shown;
         view.actions.dataset.busy = String(busy !== null);
-        this.renderActions(view, status);
+        this.renderActions(view, shown);
       }
     }
     this.runAll?.toggleAttribute('disabled', !trusted || busy !== null);
@@ -309,9 +317,10 @@ export class ChecklistView {
     const trusted = this.session?.trusted ?? false;
     const idle = this.busy === null;
     const buttons: HTMLElement[] = [];
-    if (status === 'pending' && view.step.commands.length) buttons.push(button(L.runStep, () => this.post({ type: 'runStep', stepId: id }), { action: 'runStep' }));
+    // 'idle-running': the step's remaining commands are run by "Run step".
+    if ((status === 'pending' || status === 'idle-running') && view.step.commands.length) buttons.push(button(L.runStep, () => this.post({ type: 'runStep', stepId: id }), { action: 'runStep' }));
     if (status === 'failed') buttons.push(button(L.retry, () => this.post({ type: 'retry', stepId: id }), { action: 'retry' }));
-    if (status === 'pending' || status === 'failed') {
+    if (status === 'pending' || status === 'failed' || status === 'idle-running') {
       buttons.push(button(L.skip, () => this.post({ type: 'skip', stepId: id }), { action: 'skip', secondary: true }));
       buttons.push(button(L.markDone, () => this.post({ type: 'markDone', stepId: id }), { action: 'markDone', secondary: true }));
     }
@@ -339,18 +348,17 @@ export class ChecklistView {
     const log = this.log;
     const L = this.session?.labels;
     if (!L) return;
-    // As the report measures it (elapsedMs in the core): from the first step started.
-    const started = log ? Object.values(log.steps).map((s) => s.startedAt ?? s.attempts[0]?.startedAt).filter((s): s is string => Boolean(s)).sort()[0] ?? null : null;
+    // As the report measures it: from the earliest start, earlier attempts of a retried or reopened step included.
+    const started = log ? runStartedAt(log) : undefined;
     if (this.elapsed) {
-      const runMs = started ? (log?.endedAt ? Date.parse(log.endedAt) : now) - Date.parse(started) : 0;
-      this.elapsed.textContent = started ? formatClock(runMs) : L.notStarted;
+      const runMs = log ? elapsedMs(log, now) : 0;
+      this.elapsed.textContent = started !== undefined ? formatClock(runMs) : L.notStarted;
       const rto = this.session?.runbook.rtoMinutes;
       this.elapsed.dataset.over = String(rto !== undefined && runMs > rto * 60_000);
     }
     for (const view of this.steps.values()) {
       const rec = log?.steps[view.step.id];
-      let ms = rec?.durationMs ?? 0;
-      if (rec?.status === 'running' && rec.startedAt) ms += now - Date.parse(rec.startedAt);
+      const ms = rec ? stepElapsedMs(rec, now) : 0;
       view.time.textContent = ms > 0 ? formatClock(ms) : '';
       const est = view.step.estimateMinutes;
       const over = est !== undefined && ms > est * 60_000;

@@ -27,10 +27,10 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'session':
       // The serializer gets this back after a window reload to reopen the same runbook.
       vscode.setState({ path: msg.session.path });
-      view.showSession(msg.session, msg.log, msg.changed, msg.busy, msg.now);
+      view.showSession(msg.session, msg.log, msg.changed, msg.failures ?? {}, msg.busy, msg.now);
       break;
     case 'state':
-      view.update(msg.log, msg.changed, msg.busy, msg.now);
+      view.update(msg.log, msg.changed, msg.failures ?? {}, msg.busy, msg.now);
       break;
     case 'output':
       view.appendOutput(msg.stepId, msg.commandId, msg.text, msg.reset ?? false);

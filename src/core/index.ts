@@ -24,10 +24,11 @@ export { tfvarsLenses, ageText, type LensSpec, type LensContext } from './lenses
 export { outlineTfvars, type TfvarsOutline } from './config/tfvars';
 export * from './state';
 export * from './runbook/model';
-export { parseRunbook, estimateIn, rtoIn, textHash, MAX_RUNBOOK_CHARS, MAX_NESTING, type ParseOptions } from './runbook/parse';
-export { splitCommands, placeholdersOf, fillPlaceholders, lifeboatMappingOf, destructiveReason, KNOWN_SCRIPTS, SHELL_LANGUAGES } from './runbook/commands';
+export { parseRunbook, estimateIn, estimateInText, rtoIn, textHash, MAX_RUNBOOK_CHARS, MAX_NESTING, type ParseOptions } from './runbook/parse';
+export { splitCommands, withoutComment, shellSensitive, placeholdersOf, fillPlaceholders, lifeboatMappingOf, destructiveReason, KNOWN_SCRIPTS, SHELL_LANGUAGES } from './runbook/commands';
 export * from './runbook/checklist';
-export { maskSecrets, secretValues } from './runbook/secrets';
+export { MASK, isSecretName, maskSecrets, secretValues } from './runbook/secrets';
+export { looksLikeRunbook } from './runbook/detect';
 export { runbookReportMarkdown, reportFileName, formatDuration as formatRunDuration, type ReportInput as RunbookReportInput } from './runbook/report';
 export * from './verify';
 export * from './rebuild';

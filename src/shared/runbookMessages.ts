@@ -13,7 +13,7 @@ export const runbookLabelKeys = [
   'runAll', 'runStep', 'run', 'runWithLifeboat', 'stop', 'retry', 'skip', 'markDone', 'reopen', 'exportReport', 'newRun',
   'elapsed', 'rtoTarget', 'noRto', 'estimate', 'notStarted', 'prerequisites', 'checklist', 'commands', 'expected',
   'warning', 'output', 'changed', 'restricted', 'pending', 'running', 'done', 'failed', 'skipped', 'doneManually',
-  'destructive', 'noSteps', 'exitCode', 'retries', 'skipReason', 'overEstimate', 'placeholders', 'openSource', 'limits',
+  'destructive', 'noSteps', 'exitCode', 'retries', 'skipReason', 'overEstimate', 'placeholders', 'openSource', 'limits', 'partlyRun',
 ] as const;
 export type RunbookLabelKey = (typeof runbookLabelKeys)[number];
 export type RunbookLabels = Readonly<Record<RunbookLabelKey, string>>;
@@ -35,11 +35,16 @@ export interface RunbookSession {
   /** Lifeboat commands registered now: "Run with Lifeboat" is offered only for these. */
   readonly lifeboatCommands: readonly string[];
   readonly labels: RunbookLabels;
+  /** The runbook's `limits`, translated (the model keeps them as msg() sentences). */
+  readonly limits: readonly string[];
 }
 
+/** Why each failed step failed, translated by the host: step id → sentence (the run log keeps data). */
+export type FailureTexts = Readonly<Record<string, string>>;
+
 export type ToWebview =
-  | { readonly type: 'session'; readonly session: RunbookSession; readonly log: RunLog | null; readonly changed: readonly string[]; readonly busy: BusyState | null; readonly now: string }
-  | { readonly type: 'state'; readonly log: RunLog | null; readonly changed: readonly string[]; readonly busy: BusyState | null; readonly now: string }
+  | { readonly type: 'session'; readonly session: RunbookSession; readonly log: RunLog | null; readonly changed: readonly string[]; readonly failures: FailureTexts; readonly busy: BusyState | null; readonly now: string }
+  | { readonly type: 'state'; readonly log: RunLog | null; readonly changed: readonly string[]; readonly failures: FailureTexts; readonly busy: BusyState | null; readonly now: string }
   | { readonly type: 'output'; readonly stepId: string; readonly commandId: string; readonly text: string; readonly reset?: boolean }
   | { readonly type: 'notice'; readonly level: 'info' | 'error'; readonly text: string };
 

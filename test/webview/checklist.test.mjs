@@ -26,13 +26,13 @@ function model(rel) {
 const LABEL_KEYS = ['runAll', 'runStep', 'run', 'runWithLifeboat', 'stop', 'retry', 'skip', 'markDone', 'reopen', 'exportReport', 'newRun',
   'elapsed', 'rtoTarget', 'noRto', 'estimate', 'notStarted', 'prerequisites', 'checklist', 'commands', 'expected',
   'warning', 'output', 'changed', 'restricted', 'pending', 'running', 'done', 'failed', 'skipped', 'doneManually',
-  'destructive', 'noSteps', 'exitCode', 'retries', 'skipReason', 'overEstimate', 'placeholders', 'openSource', 'limits'];
+  'destructive', 'noSteps', 'exitCode', 'retries', 'skipReason', 'overEstimate', 'placeholders', 'openSource', 'limits', 'partlyRun'];
 const labels = Object.fromEntries(LABEL_KEYS.map((k) => [k, `«${k}»`]));
 labels.run = 'Run';
 labels.retry = 'Retry';
 
 function session(runbook, over = {}) {
-  return { runbook, path: 'docs/DISASTER-RECOVERY.md', trusted: true, lifeboatCommands: ['lifeboat.restoreGuest'], labels, ...over };
+  return { runbook, path: 'docs/DISASTER-RECOVERY.md', trusted: true, lifeboatCommands: ['lifeboat.restoreGuest'], labels, limits: [], ...over };
 }
 
 const tests = [];
@@ -78,7 +78,7 @@ test('posts ready first, and nothing else before a session', async (b) => {
 
 test('renders the five steps with estimates, RTO, commands, checkboxes, warnings and tables, as text', async (b) => {
   const { page, send, settle, errors } = await open(b);
-  await send({ type: 'session', session: session(dr), log: null, changed: [], busy: null, now: now.toISOString() });
+  await send({ type: 'session', session: session(dr), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
   await settle();
   const steps = page.locator('li.step');
   assert.equal(await steps.count(), 5);
@@ -96,13 +96,13 @@ test('renders the five steps with estimates, RTO, commands, checkboxes, warnings
 
 test('offers "Run with Lifeboat" only for registered commands with a complete mapping', async (b) => {
   const { page, send, settle } = await open(b);
-  await send({ type: 'session', session: session(dr), log: null, changed: [], busy: null, now: now.toISOString() });
+  await send({ type: 'session', session: session(dr), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
   await settle();
   // Only lifeboat.restoreGuest is registered: the four restore-vm.sh lines of step 4.
   assert.equal(await page.locator('vscode-button[data-action="runWithLifeboat"]').count(), 4);
   assert.equal(await page.locator('li.step').nth(3).locator('vscode-button[data-action="runWithLifeboat"]').count(), 4);
   const fr = model('test/fixtures/homelab/docs/RESTAURATION-PARTIELLE.md');
-  await send({ type: 'session', session: session(fr), log: null, changed: [], busy: null, now: now.toISOString() });
+  await send({ type: 'session', session: session(fr), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
   await settle();
   const stepA = page.locator('li.step').first();
   assert.equal(await stepA.locator('.command').nth(1).locator('vscode-button[data-action="runWithLifeboat"]').count(), 1);
@@ -111,7 +111,7 @@ test('offers "Run with Lifeboat" only for registered commands with a complete ma
 
 test('clicks post typed messages: run a command, run a step, run all, check an item, export', async (b) => {
   const { page, send, settle, posted } = await open(b);
-  await send({ type: 'session', session: session(dr), log: null, changed: [], busy: null, now: now.toISOString() });
+  await send({ type: 'session', session: session(dr), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
   await settle();
   const step4 = dr.steps[3];
   await page.locator('li.step').nth(3).locator('.command').first().locator('vscode-button[data-action="run"]').click();
@@ -134,7 +134,7 @@ test('clicks post typed messages: run a command, run a step, run all, check an i
 
 test('keyboard: Tab reaches a Run button and Enter activates it', async (b) => {
   const { page, send, settle, posted } = await open(b);
-  await send({ type: 'session', session: session(dr), log: null, changed: [], busy: null, now: now.toISOString() });
+  await send({ type: 'session', session: session(dr), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
   await settle();
   const runAll = page.locator('.toolbar vscode-button[data-action="runAll"]');
   await runAll.focus();
@@ -149,15 +149,15 @@ test('keyboard: Tab reaches a Run button and Enter activates it', async (b) => {
 
 test('state: a done step with its time, a failed step with output and Retry / Skip / Mark done; busy disables Run', async (b) => {
   const { page, send, settle, posted } = await open(b);
-  await send({ type: 'session', session: session(dr), log: null, changed: [], busy: null, now: now.toISOString() });
+  await send({ type: 'session', session: session(dr), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
   const [s1, s2] = dr.steps;
   const failedCmd = s2.commands[0];
   const log = logWith(dr, {
     [s1.id]: { status: 'done', startedAt: iso(-30), endedAt: iso(-18), durationMs: 12 * 60_000, hash: s1.hash, retries: 0, attempts: [], commands: {} },
-    [s2.id]: { status: 'failed', startedAt: iso(-18), endedAt: iso(-17), durationMs: 60_000, hash: s2.hash, retries: 0, attempts: [], failure: 'exited with 2',
+    [s2.id]: { status: 'failed', startedAt: iso(-18), endedAt: iso(-17), durationMs: 60_000, hash: s2.hash, retries: 0, attempts: [], failure: { reason: 'commandFailed', command: failedCmd.text, exitCode: 2 },
       commands: { [failedCmd.id]: { status: 'failed', via: 'shell', text: failedCmd.text, startedAt: iso(-18), endedAt: iso(-17), exitCode: 2, outputTail: 'mc: <ERROR> bucket not found\n' } } },
   });
-  await send({ type: 'state', log, changed: [dr.steps[2].id], busy: null, now: now.toISOString() });
+  await send({ type: 'state', log, changed: [dr.steps[2].id], failures: { [s2.id]: `«\`${failedCmd.text}\` a échoué (code 2)»` }, busy: null, now: now.toISOString() });
   await settle();
   const one = page.locator('li.step').nth(0);
   const two = page.locator('li.step').nth(1);
@@ -166,6 +166,8 @@ test('state: a done step with its time, a failed step with output and Retry / Sk
   assert.equal(await one.locator('.time').getAttribute('data-over'), 'true', '12 min against an estimate of 10');
   assert.equal(await two.getAttribute('data-status'), 'failed');
   assert.equal(await two.locator('.output').first().textContent(), 'mc: <ERROR> bucket not found\n');
+  assert.equal(await two.locator('.failure').textContent(), `«${failedCmd.text} a échoué (code 2)»`, 'the reason the host translated');
+  assert.equal(await two.locator('.failure code').textContent(), failedCmd.text, 'with the command as code');
   assert.equal(await page.locator('script').count(), 1, 'the output is text, no element was created from it');
   assert.match(await two.locator('.exit').first().textContent() ?? '', /2/);
   assert.deepEqual(await two.locator('.step-actions vscode-button').evaluateAll((els) => els.map((e) => e.getAttribute('data-action'))), ['retry', 'skip', 'markDone']);
@@ -180,7 +182,7 @@ test('state: a done step with its time, a failed step with output and Retry / Sk
 
   await send({ type: 'output', stepId: s2.id, commandId: failedCmd.id, text: '', reset: true });
   await send({ type: 'output', stepId: s2.id, commandId: failedCmd.id, text: 'line 1\n<img src=x onerror=alert(1)>\n' });
-  await send({ type: 'state', log, changed: [], busy: { stepId: s2.id, commandId: failedCmd.id, sequence: false }, now: now.toISOString() });
+  await send({ type: 'state', log, changed: [], failures: {}, busy: { stepId: s2.id, commandId: failedCmd.id, sequence: false }, now: now.toISOString() });
   await settle();
   assert.equal(await two.locator('.output').first().textContent(), 'line 1\n<img src=x onerror=alert(1)>\n');
   assert.equal(await page.locator('img').count(), 0);
@@ -192,9 +194,59 @@ test('state: a done step with its time, a failed step with output and Retry / Sk
   assert.equal((await posted()).length, before);
 });
 
+test('the stopwatch counts from the first attempt of a retried step, as the report does', async (b) => {
+  const { page, send, settle } = await open(b);
+  await send({ type: 'session', session: session(dr), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
+  const [s1] = dr.steps;
+  // Failed at -33 min, retried at -3 min, done now: the recovery took 33 minutes, not 3.
+  const log = logWith(dr, {
+    [s1.id]: { status: 'done', startedAt: iso(-3), endedAt: iso(0), durationMs: 5 * 60_000, hash: s1.hash, retries: 1,
+      attempts: [{ status: 'failed', startedAt: iso(-33), endedAt: iso(-31), failedCommand: 'x', exitCode: 1 }], commands: {} },
+  });
+  await send({ type: 'state', log: { ...log, endedAt: iso(0) }, changed: [], failures: {}, busy: null, now: now.toISOString() });
+  await settle();
+  assert.equal(await page.locator('.stopwatch').textContent(), '33:00');
+  assert.equal(await page.locator('.stopwatch').getAttribute('data-over'), 'false', '33 min against an RTO of 45');
+  assert.equal(await page.locator('li.step').first().locator('.time').textContent(), '05:00');
+});
+
+test('a step partly run command by command: Run step (the rest), Skip and Mark done; none while one of its commands runs', async (b) => {
+  const { page, send, settle, posted } = await open(b);
+  await send({ type: 'session', session: session(dr), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
+  const s2 = dr.steps[1];
+  const [c1, c2] = s2.commands;
+  const log = logWith(dr, {
+    [s2.id]: { status: 'running', startedAt: iso(-5), durationMs: 0, hash: s2.hash, retries: 0, attempts: [],
+      commands: { [c1.id]: { status: 'done', via: 'shell', text: c1.text, startedAt: iso(-5), endedAt: iso(-4), exitCode: 0, outputTail: 'v1\nv2\n' } } },
+  });
+  await send({ type: 'state', log, changed: [], failures: {}, busy: null, now: now.toISOString() });
+  await settle();
+  const two = page.locator('li.step').nth(1);
+  assert.equal(await two.locator('.status').textContent(), '«partlyRun»');
+  assert.deepEqual(await two.locator('.step-actions vscode-button').evaluateAll((els) => els.map((e) => e.getAttribute('data-action'))), ['runStep', 'skip', 'markDone']);
+  await two.locator('.step-actions vscode-button[data-action="runStep"]').click();
+  await two.locator('.step-actions vscode-button[data-action="markDone"]').click();
+  await settle();
+  assert.deepEqual((await posted()).slice(-2), [{ type: 'runStep', stepId: s2.id }, { type: 'markDone', stepId: s2.id }]);
+
+  const executing = { ...log, steps: { ...log.steps, [s2.id]: { ...log.steps[s2.id], commands: { ...log.steps[s2.id].commands, [c2.id]: { status: 'running', via: 'shell', text: c2.text, startedAt: iso(0), outputTail: '' } } } } };
+  await send({ type: 'state', log: executing, changed: [], failures: {}, busy: { stepId: s2.id, commandId: c2.id, sequence: false }, now: now.toISOString() });
+  await settle();
+  assert.equal(await two.locator('.status').textContent(), '«running»');
+  const enabled = await two.locator('.step-actions vscode-button').evaluateAll((els) => els.filter((e) => !e.hasAttribute('disabled')).length);
+  assert.equal(enabled, 0, 'nothing to click on the step while its command runs (Stop is in the toolbar)');
+});
+
+test('shows the limits the host translated', async (b) => {
+  const { page, send, settle } = await open(b);
+  await send({ type: 'session', session: session(dr, { limits: ['«« Step Two » (ligne 15) est lue comme une partie de l’étape 2.»'] }), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
+  await settle();
+  assert.deepEqual(await page.locator('.limits').allTextContents(), ['«limits»: «« Step Two » (ligne 15) est lue comme une partie de l’étape 2.»']);
+});
+
 test('Restricted Mode: Run buttons are disabled and say why', async (b) => {
   const { page, send, settle, posted } = await open(b);
-  await send({ type: 'session', session: session(dr, { trusted: false }), log: null, changed: [], busy: null, now: now.toISOString() });
+  await send({ type: 'session', session: session(dr, { trusted: false }), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
   await settle();
   assert.equal(await page.locator('.restricted').textContent(), '«restricted»');
   await page.locator('vscode-button[data-action="run"]').first().click({ force: true });
@@ -205,7 +257,7 @@ test('Restricted Mode: Run buttons are disabled and say why', async (b) => {
 test('a hostile runbook renders as text and runs nothing', async (b) => {
   const { page, send, settle, errors } = await open(b);
   const hostile = model('test/fixtures/runbooks/hostile.md');
-  await send({ type: 'session', session: session(hostile), log: null, changed: [], busy: null, now: now.toISOString() });
+  await send({ type: 'session', session: session(hostile), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
   await settle();
   assert.match(await page.locator('.runbook-title').textContent() ?? '', /<script>window.__pwned = true<\/script>/);
   assert.equal(await page.evaluate(() => /** @type {any} */ (window).__pwned), undefined);

@@ -61,5 +61,5 @@ function printHuman(rb: Runbook, io: CliIo): void {
     for (const e of step.expected) io.out(`  ${t('Expected')}: ${e}`);
     for (const w of step.warnings) io.out(`  ${s.yellow('!')} ${w}`);
   });
-  for (const l of rb.limits) io.err(t('Note: {0}', l));
+  for (const l of rb.limits) io.err(t('Note: {0}', t(l.text, ...l.args)));
 }

@@ -3,6 +3,7 @@
  * command destructive, and the operator's known restore scripts mapped to Lifeboat procedures.
  * Pure string work with linear-time patterns (hostile input must not hang).
  */
+import { quoteArg } from '../proxmox/shell';
 import type { LifeboatMapping } from './model';
 
 /** Fence languages whose lines are commands to run. */
@@ -18,9 +19,44 @@ export interface SplitCommand {
 }
 
 /**
- * One command per line: comments and `$ ` / `# ` prompts removed, `\` continuations joined, a
- * here-document kept with its body. In `console` blocks only prompted lines are commands (the
- * rest is output); elsewhere `#` starts a comment.
+ * A prompt in front of a command: `$ `, `# `, `user@host:~$ `, `root@pve:/etc# `, `[root@pve ~]# `,
+ * optionally after a `(venv) ` marker. Bounded quantifiers only: linear on any line.
+ */
+const USER_AT_HOST = '[\\w.-]{1,64}@[\\w.-]{1,64}(?::[^\\s$#]{0,200})?|\\[[\\w.-]{1,64}@[\\w.-]{1,64}(?:\\s[^\\]\\n]{0,200})?\\]';
+/** In a `console` block: any prompt, including a bare host (`pve:~# `). Lines without one are output. */
+const CONSOLE_PROMPT = new RegExp(`^(?:\\([\\w.-]{1,40}\\)\\s)?(?:${USER_AT_HOST}|[\\w.-]{1,64}:[^\\s$#]{0,200})?\\s?[$#]\\s`, 'u');
+/** In a `sh` block: `$ ` or a full `user@host…$ ` prompt (a line starting with `#` is a comment there). */
+const SHELL_PROMPT = new RegExp(`^(?:\\([\\w.-]{1,40}\\)\\s)?(?:\\$\\s|(?:${USER_AT_HOST})\\s?[$#]\\s)`, 'u');
+
+/**
+ * The line without its trailing comment: an unquoted `#` that starts a word (`cmd --x 1 # why`), as
+ * bash reads it. `#` inside quotes, escaped, or inside a word (`$#`, `${#a}`, `http://x/#top`) stays.
+ */
+export function withoutComment(line: string): string {
+  let quote: '"' | "'" | undefined;
+  let wordStart = true; // after the start, unescaped blanks and ; & | ( )
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] ?? '';
+    if (quote === "'") {
+      if (ch === "'") quote = undefined;
+    } else if (ch === '\\') {
+      i++; // an escaped character, an escaped blank included, is part of the word
+    } else if (quote === '"') {
+      if (ch === '"') quote = undefined;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+    } else if (ch === '#' && wordStart) {
+      return line.slice(0, i).trimEnd();
+    }
+    wordStart = quote === undefined && ch !== '\\' && /[\s;&|()]/.test(ch);
+  }
+  return line;
+}
+
+/**
+ * One command per line: prompts and comments removed, `\` continuations joined, a here-document kept
+ * with its body. In `console` blocks only prompted lines are commands (the rest is output); elsewhere a
+ * line starting with `#` is a comment.
  */
 export function splitCommands(content: string, language: string): SplitCommand[] {
   const lines = content.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
@@ -28,21 +64,23 @@ export function splitCommands(content: string, language: string): SplitCommand[]
   const out: SplitCommand[] = [];
   for (let i = 0; i < lines.length && out.length < MAX_COMMANDS_PER_BLOCK; i++) {
     const raw = lines[i] ?? '';
-    const trimmed = raw.trim();
+    const trimmed = raw.trim().slice(0, MAX_COMMAND_CHARS);
     if (!trimmed) continue;
     let text: string;
     if (consoleBlock) {
-      const prompt = /^[$#]\s/.exec(trimmed);
+      const prompt = CONSOLE_PROMPT.exec(trimmed);
       if (!prompt) continue; // output shown in the runbook, not a command
       text = trimmed.slice(prompt[0].length).trim();
     } else {
       if (trimmed.startsWith('#')) continue;
-      text = trimmed.startsWith('$ ') ? trimmed.slice(2).trim() : trimmed;
+      const prompt = SHELL_PROMPT.exec(trimmed);
+      text = prompt ? trimmed.slice(prompt[0].length).trim() : trimmed;
     }
+    text = withoutComment(text);
     const offset = i;
     while (endsWithContinuation(text) && i + 1 < lines.length && text.length < MAX_COMMAND_CHARS) {
       i++;
-      text = `${text.slice(0, -1).trimEnd()} ${(lines[i] ?? '').trim()}`.trim();
+      text = `${text.slice(0, -1).trimEnd()} ${withoutComment((lines[i] ?? '').trim())}`.trim();
     }
     const heredoc = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]{0,40})\1/.exec(text);
     if (heredoc) {
@@ -75,6 +113,18 @@ export function placeholdersOf(command: string): string[] {
     if (!names.includes(name)) names.push(name);
   }
   return names;
+}
+
+/**
+ * Whether a typed value holds characters a shell interprets (spaces, quotes, `;`, `&`, `|`, `$`, `*`…):
+ * exactly when the project's one quoting function (src/core/proxmox/shell.ts) would have to quote it.
+ */
+export function shellSensitive(value: string): boolean {
+  try {
+    return quoteArg(value) !== value;
+  } catch {
+    return true; // a NUL byte
+  }
 }
 
 /** Replaces each `<name>` by its value (values are inserted as typed; the operator sees the result before it runs). */

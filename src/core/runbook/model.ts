@@ -1,8 +1,10 @@
 /**
  * The runbook model: what Lifeboat understands of a Markdown runbook, with source positions, and the
- * run log that records a run of it. Types only, no imports: the webview type-checks this file too
- * (through src/shared/runbookMessages.ts) with the DOM library and no Node types.
+ * run log that records a run of it. Types only, and only type imports of other type-only or pure
+ * files: the webview type-checks this file too (through src/shared/runbookMessages.ts) with the DOM
+ * library and no Node types.
  */
+import type { Message } from '../procedure/message';
 
 /** Lines of the source file, 0-based, `end` exclusive (markdown-it's `map`). */
 export interface SourceRange {
@@ -91,8 +93,11 @@ export interface Runbook {
   readonly steps: readonly RunbookStep[];
   /** Sum of the steps' estimates, in minutes (0 when none is stated). */
   readonly estimatedMinutes: number;
-  /** Why some of the document was not read (too large, nesting too deep). */
-  readonly limits: readonly string[];
+  /**
+   * What the reader had to guess or leave out (too large, nesting too deep, a heading without a number
+   * read as part of the step before it, commands outside any step), as sentences each surface translates.
+   */
+  readonly limits: readonly Message[];
 }
 
 export type RunbookStepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
@@ -109,13 +114,41 @@ export interface CommandRecord {
   readonly outputTail: string;
 }
 
-/** One past attempt of a step, kept when it is retried: the report's "problems met". */
+/**
+ * Why a step failed, as data: each surface says it in its own language (`failureMessage` in
+ * checklist.ts). The run log keeps this, never a sentence.
+ */
+export interface StepFailure {
+  /**
+   * `commandFailed`: a shell command exited non-zero; `procedureFailed`: a Lifeboat procedure did not
+   * report success; `interrupted`: VS Code closed while the step ran; `stopped`: the operator pressed
+   * Stop; `error`: Lifeboat could not run the command at all.
+   */
+  readonly reason: 'commandFailed' | 'procedureFailed' | 'interrupted' | 'stopped' | 'error';
+  /** The command as run (placeholders filled, secrets masked). */
+  readonly command?: string;
+  readonly exitCode?: number;
+  /** procedureFailed: the Lifeboat command id. */
+  readonly procedure?: string;
+  /** procedureFailed: what it reported (`failed`, `cancelled`, `not-confirmed`, `refused`), or `none`. */
+  readonly outcome?: string;
+  /** Text from elsewhere (an error message, already in the operator's language), shown as given. */
+  readonly detail?: string;
+}
+
+/**
+ * One past attempt of a step, kept when it is retried (a failed attempt) or reopened (a done or
+ * skipped one): the report's "problems met", and the first start of the step for the stopwatch.
+ */
 export interface AttemptRecord {
-  readonly status: 'failed' | 'done';
+  readonly status: 'failed' | 'done' | 'skipped';
   readonly startedAt?: string;
   readonly endedAt: string;
   readonly failedCommand?: string;
   readonly exitCode?: number;
+  readonly failure?: StepFailure;
+  readonly manual?: boolean;
+  readonly skipReason?: string;
 }
 
 export interface StepRecord {
@@ -128,7 +161,7 @@ export interface StepRecord {
   readonly skipReason?: string;
   /** Marked done by hand (not by exit codes). */
   readonly manual?: boolean;
-  readonly failure?: string;
+  readonly failure?: StepFailure;
   readonly retries: number;
   readonly attempts: readonly AttemptRecord[];
   readonly commands: Readonly<Record<string, CommandRecord>>;

@@ -6,6 +6,7 @@
  */
 import MarkdownIt from 'markdown-it';
 import type Token from 'markdown-it/lib/token.mjs';
+import { msg, type Message } from '../procedure/message';
 import type { ChecklistItem, Runbook, RunbookCommand, RunbookStep, RunbookTable } from './model';
 import { SHELL_LANGUAGES, destructiveReason, lifeboatMappingOf, placeholdersOf, splitCommands } from './commands';
 
@@ -45,34 +46,117 @@ const EXPECTED_LABEL = /^(?:expected(?: results?| output)?|r[ée]sultats? attend
 const PREREQ_LABEL = /^(?:prerequisites?|requires|requirements|pr[ée]-?requis|avant de commencer)\s*:\s*/iu;
 
 const UNIT = '(h|hours?|heures?|hrs?|min(?:ute)?s?|mn)';
-const EST_MARKED = new RegExp(`(?:~|≈|about|approx(?:\\.|imately)?|around|environ|circa|ca\\.)\\s*(\\d{1,4}(?:[.,]\\d)?)\\s*${UNIT}(?![\\p{L}])`, 'iu');
-const EST_PAREN = new RegExp(`\\(\\s*~?\\s*(\\d{1,4}(?:[.,]\\d)?)\\s*${UNIT}\\s*\\)`, 'iu');
-const EST_LABEL = new RegExp(`(?:dur[ée]e|duration|estimated? time|estimate|temps estim[ée]|temps)\\s*:\\s*(?:~|≈|about|environ)?\\s*(\\d{1,4}(?:[.,]\\d)?)\\s*${UNIT}(?![\\p{L}])`, 'iu');
-const RTO_CUE = /\bRTO\b|objectif|target|cible|recovery time|temps de reprise/iu;
-const DURATION = new RegExp(`(\\d{1,4}(?:[.,]\\d)?)\\s*${UNIT}(?![\\p{L}])`, 'iu');
+/** "1h30", "1 h 30", "2h05min", "1 hour 30 minutes", "1 heure et 30 min": hours and minutes (groups 1, 2). */
+const HOURS_MINUTES_SRC = '(\\d{1,2})\\s?(?:h|hrs?|hours?|heures?)\\s?(?:(?:and|et)\\s)?([0-5]\\d|\\d(?=\\s?(?:min|mn)))(?:\\s?(?:min(?:ute)?s?|mn))?(?![\\d\\p{L}])';
+/** A duration: hours and minutes (groups 1, 2) or an amount with its unit (groups 3, 4). */
+const DURATION_SRC = `(?:${HOURS_MINUTES_SRC}|(\\d{1,4}(?:[.,]\\d{1,2})?)\\s*${UNIT}(?![\\p{L}]))`;
+const APPROX = '(?:~|≈|about|approx(?:\\.|imately)?|around|roughly|environ|circa|ca\\.|à peu près|autour de)';
+/** "~10 min", "about 10 min", "environ 1h30". */
+const EST_MARKED = new RegExp(`${APPROX}\\s*${DURATION_SRC}`, 'iu');
+/** "(10 min)", "(~1h30)". */
+const EST_PAREN = new RegExp(`\\(\\s*~?\\s*${DURATION_SRC}\\s*\\)`, 'iu');
+/** "Durée : 10 min", "Durée estimée : 15 min", "Estimated: 2 hours", "Estimated time: 1.5 h", "Temps : ~5 min". */
+const EST_LABEL = new RegExp(`(?:dur[ée]e(?:\\s+estim[ée]e)?|temps(?:\\s+estim[ée])?|estimated?(?:\\s+(?:time|duration))?|estimation|duration|expected duration|time needed)\\s*:\\s*${APPROX}?\\s*${DURATION_SRC}`, 'iu');
+/** "takes about 10 min", "Comptez 15 min", "prévoir environ 1 h", "allow 20 minutes". */
+const EST_VERB = new RegExp(`(?:\\btakes?|\\blasts?|\\ballow|\\bbudget|\\bprend|\\bdure|\\bcomptez|\\bcompter|\\bpr[ée]voyez|\\bpr[ée]voir)\\s+(?:up to\\s+|jusqu'à\\s+|${APPROX}\\s*)?${DURATION_SRC}`, 'iu');
+/** "(about 10 min)", "(environ 1h30)". */
+const EST_PAREN_APPROX = new RegExp(`\\(\\s*${APPROX}\\s*${DURATION_SRC}\\s*\\)`, 'iu');
+/** At the end of a heading after a dash: "Step 5: E — 10 minutes", "Restauration – 1h30". */
+const EST_TRAILING = new RegExp(`\\s[—–-]\\s*${APPROX}?\\s*${DURATION_SRC}\\s*$`, 'iu');
+/** A duration just after these words is a wait or a timing inside the step, not the step's estimate. */
+const NOT_AN_ESTIMATE = /(?:\bwait(?:ing|s)?|\bsleep|\battend\w*|\bpatiente\w*|\bafter|\baprès|\bapres|\bwithin|\bevery|\btoutes les|\bago|\bil y a|\btimeout|\bdélai|\bdelai|\bdelay|\binterval\w*|\bretry|\bretries)\W+(?:[\p{L}\d'’-]+\W+){0,2}$/iu;
+/** A sentence or table cell that states the RTO itself. */
+const RTO_STRICT = /\bRTO\b|recovery time objective|temps de reprise|d[ée]lai de reprise|\bDMIA\b|dur[ée]e maximale d'interruption/iu;
+const RTO_CUE = /\bRTO\b|objectif|target|cible|recovery time|temps de reprise|d[ée]lai de reprise|\bDMIA\b/iu;
+const RPO = /\bRPO\b|recovery point|perte de donn[ée]es/iu;
 
-const HOURS_MINUTES = /(\d{1,2})\s?h\s?(\d{2})(?!\d)/u;
+const DURATION = new RegExp(DURATION_SRC, 'iu');
+const DURATION_G = new RegExp(DURATION_SRC, 'giu');
 
-function minutes(value: string, unit: string): number {
-  const n = Number(value.replace(',', '.'));
-  return /^h/i.test(unit) ? Math.round(n * 60) : Math.round(n);
+/** Minutes of a DURATION_SRC match whose first group is at `g` in `m`. */
+function minutesOf(m: RegExpExecArray, g: number): number {
+  if (m[g] !== undefined) return Number(m[g]) * 60 + Number(m[g + 1] ?? 0);
+  const n = Number((m[g + 2] ?? '0').replace(',', '.'));
+  return /^h/i.test(m[g + 3] ?? 'min') ? Math.round(n * 60) : Math.round(n);
 }
 
-/** An estimate in a heading: "(about 10 min)", "~10 min", "(10 min)", "Durée : 10 min". */
+const withoutCodeSpans = (text: string) => text.replace(/`[^`]{0,2000}`/g, ' ');
+
+/** An estimate in a heading: "(about 10 min)", "~10 min", "(10 min)", "Durée : 10 min", "… — 10 minutes". */
 export function estimateIn(text: string, strict = false): number | undefined {
-  const s = text.slice(0, MAX_TEXT);
-  const m = EST_LABEL.exec(s) ?? (strict ? undefined : EST_MARKED.exec(s) ?? EST_PAREN.exec(s));
-  return m ? minutes(m[1] ?? '0', m[2] ?? 'min') : undefined;
+  const s = withoutCodeSpans(text.slice(0, MAX_TEXT));
+  const label = EST_LABEL.exec(s);
+  if (label) return minutesOf(label, 1);
+  if (strict) return undefined;
+  const m = EST_MARKED.exec(s) ?? EST_PAREN.exec(s);
+  if (m) return minutesOf(m, 1);
+  const trailing = EST_TRAILING.exec(s);
+  return trailing ? minutesOf(trailing, 1) : undefined;
 }
 
-/** The RTO target stated in a sentence ("under 45 minutes (RTO)", "Objectif : reprise en 45 min"). */
+/**
+ * An estimate in a paragraph of a step: a label ("Durée estimée : 15 min"), a verb ("takes about 10
+ * min", "Comptez 15 min"), or an approximate duration ("about 10 min") anywhere in the sentence unless
+ * it follows "wait", "after", "every", "timeout"… (a timing inside the step). A short paragraph may also
+ * be just "(10 min)". Code spans are never read: `sleep 600` is a command, not an estimate.
+ */
+export function estimateInText(text: string): number | undefined {
+  const s = withoutCodeSpans(text.slice(0, MAX_TEXT));
+  const label = EST_LABEL.exec(s) ?? EST_VERB.exec(s);
+  if (label) return minutesOf(label, 1);
+  const marked = EST_MARKED.exec(s);
+  if (marked && !NOT_AN_ESTIMATE.test(s.slice(Math.max(0, marked.index - 60), marked.index))) return minutesOf(marked, 1);
+  if (s.trim().length <= 40) {
+    const paren = EST_PAREN.exec(s);
+    if (paren) return minutesOf(paren, 1);
+  }
+  return undefined;
+}
+
+/** The first duration in a text (a table cell, the rest of a sentence), in minutes. */
+function firstDuration(text: string): number | undefined {
+  const m = DURATION.exec(text);
+  return m ? minutesOf(m, 1) : undefined;
+}
+
+/**
+ * The RTO target stated in a sentence ("under 45 minutes (RTO)", "RPO 24 h, RTO 1h30", "Objectif :
+ * reprise en 45 min"): the duration right after the cue when there is one, else the first one that is
+ * not the RPO's.
+ */
 export function rtoIn(text: string): number | undefined {
-  const s = text.slice(0, MAX_TEXT);
-  if (!RTO_CUE.test(s)) return undefined;
-  const hm = HOURS_MINUTES.exec(s);
-  if (hm) return Number(hm[1]) * 60 + Number(hm[2]);
-  const m = DURATION.exec(s);
-  return m ? minutes(m[1] ?? '0', m[2] ?? 'min') : undefined;
+  const s = withoutCodeSpans(text.slice(0, MAX_TEXT));
+  const cue = RTO_CUE.exec(s);
+  if (!cue) return undefined;
+  const after = firstDuration(s.slice(cue.index, cue.index + 120));
+  if (after !== undefined) return after;
+  for (const m of s.matchAll(DURATION_G)) {
+    // "RPO: 24 h … back in 45 min (RTO)": skip a duration that belongs to the RPO.
+    if (RPO.test(s.slice(Math.max(0, (m.index ?? 0) - 30), m.index))) continue;
+    return minutesOf(m as RegExpExecArray, 1);
+  }
+  return undefined;
+}
+
+/**
+ * The RTO in a table: a row whose first cell names it (`| RTO | 45 min |`), or an RTO column with a
+ * single row below it (`| RTO | RPO |` / `| 45 min | 24 h |`). A column with several rows is an RTO per
+ * service, not the runbook's target: not read.
+ */
+function rtoInTable(header: readonly string[], rows: readonly (readonly string[])[]): { minutes: number; text: string } | undefined {
+  for (const row of [header, ...rows]) {
+    const first = row[0] ?? '';
+    if (RTO_STRICT.test(first) && !RPO.test(first)) {
+      const value = firstDuration(row.slice(1).join(' '));
+      if (value !== undefined) return { minutes: value, text: row.join(' | ') };
+    }
+  }
+  const col = header.findIndex((h) => RTO_STRICT.test(h) && !RPO.test(h));
+  if (col >= 0 && rows.length === 1) {
+    const value = firstDuration(rows[0]?.[col] ?? '');
+    if (value !== undefined) return { minutes: value, text: `${header[col] ?? ''}: ${rows[0]?.[col] ?? ''}` };
+  }
+  return undefined;
 }
 
 export function slug(text: string): string {
@@ -125,7 +209,7 @@ function cleanTitle(text: string): { title: string; explicitId?: string } {
     explicitId = idm[1];
     title = title.slice(0, idm.index);
   }
-  title = title.replace(EST_PAREN, '').replace(/\(\s*(?:~|≈|about|approx\.?|environ)\s*\d{1,4}(?:[.,]\d)?\s*(?:h|hours?|heures?|min(?:ute)?s?|mn)\s*\)/iu, '').trim();
+  title = title.replace(EST_PAREN, '').replace(EST_PAREN_APPROX, '').replace(EST_TRAILING, '').trim();
   title = title.replace(/\s*[—–:-]\s*$/u, '').trim();
   return { title: title || text, explicitId };
 }
@@ -277,7 +361,7 @@ function collect(tokens: readonly Token[], from: number, to: number, stepId: str
           c.checklist.push({ id, text: itemText, checked: task[1] !== ' ', line: parent.map?.[0] ?? 0 });
           break;
         }
-        const est = estimateIn(text, true) ?? (text.length <= 40 ? estimateIn(text) : undefined);
+        const est = estimateInText(text);
         if (est !== undefined && c.estimate === undefined) c.estimate = est;
         if (EXPECTED_LABEL.test(text)) {
           mode = 'expected';
@@ -311,12 +395,12 @@ function collect(tokens: readonly Token[], from: number, to: number, stepId: str
  * Steps come from numbered headings ("Step 2 —", "Étape A :", "### 3.") or, without them, from the heading outline.
  */
 export function parseRunbook(source: string, options: ParseOptions = {}): Runbook {
-  const limits: string[] = [];
+  const limits: Message[] = [];
   let text = source;
   if (text.length > MAX_RUNBOOK_CHARS) {
     const cut = text.lastIndexOf('\n', MAX_RUNBOOK_CHARS);
     text = text.slice(0, cut > 0 ? cut : MAX_RUNBOOK_CHARS);
-    limits.push(`read the first ${MAX_RUNBOOK_CHARS} characters of ${source.length}`);
+    limits.push(msg('Only the first {0} characters of {1} were read.', MAX_RUNBOOK_CHARS, source.length));
   }
   const tokens = md.parse(text, {});
   const lines = text.split('\n');
@@ -333,7 +417,7 @@ export function parseRunbook(source: string, options: ParseOptions = {}): Runboo
     const sh = stepHeading(htext);
     headings.push({ index: i, level: Number(tok.tag.slice(1)), text: htext, line: tok.map?.[0] ?? 0, ...(sh ? { number: sh.number, rest: sh.rest } : { rest: htext }) });
   }
-  if (deepest >= MAX_NESTING - 1) limits.push(`blocks nested deeper than ${MAX_NESTING} levels are read as text`);
+  if (deepest >= MAX_NESTING - 1) limits.push(msg('Blocks nested deeper than {0} levels are read as text.', MAX_NESTING));
 
   const h1s = headings.filter((h) => h.level === 1);
   const title = h1s[0]?.text ?? options.fileName?.replace(/\.(md|markdown)$/i, '') ?? 'Runbook';
@@ -355,11 +439,43 @@ export function parseRunbook(source: string, options: ParseOptions = {}): Runboo
     stepsFrom = stepHeadings.length ? 'outline' : 'none';
   }
   const stepLevel = stepHeadings[0]?.level ?? 1;
+  const isStep = new Set(stepHeadings.map((h) => h.index));
 
+  const position = new Map(headings.map((h, k) => [h.index, k]));
+  /** The headings after h, in order. */
+  function* after(h: Heading): Generator<Heading> {
+    for (let k = (position.get(h.index) ?? headings.length) + 1; k < headings.length; k++) {
+      const o = headings[k];
+      if (o) yield o;
+    }
+  }
   /** Where the section that starts at heading h ends: the next heading at its level or above. */
   const sectionEnd = (h: Heading): { token: number; line: number } => {
-    const next = headings.find((o) => o.index > h.index && o.level <= Math.max(h.level, stepLevel));
-    return next ? { token: next.index, line: next.line } : { token: tokens.length, line: lines.length };
+    for (const o of after(h)) if (o.level <= Math.max(h.level, stepLevel)) return { token: o.index, line: o.line };
+    return { token: tokens.length, line: lines.length };
+  };
+  /** Whether a section holds something to do: commands or checkboxes. */
+  const actionable = (h: Heading): boolean => {
+    const c = collect(tokens, h.index + 3, sectionEnd(h).token, 'probe', []);
+    return c.commands.length > 0 || c.checklist.length > 0;
+  };
+  /**
+   * Where a numbered step ends. An unnumbered heading at the step level between two numbered steps
+   * ("### Step Two" after "### 2)") does not end it: its section is read as part of the step (its
+   * heading becomes a note) and `limits` says so, rather than its commands going nowhere. After the last
+   * step only a section with commands or checkboxes is taken; "Contacts", "References"… and
+   * "Before you start" sections always end a step.
+   */
+  const stepEnd = (h: Heading, last: boolean): { token: number; line: number } => {
+    if (stepsFrom !== 'numbered') return sectionEnd(h);
+    for (const o of after(h)) {
+      if (o.level > stepLevel) continue;
+      if (o.level < stepLevel || isStep.has(o.index)) return { token: o.index, line: o.line };
+      if (PREREQ_TITLE.test(o.text) || SKIP_TITLE.test(cleanTitle(o.text).title)) return { token: o.index, line: o.line };
+      if (last && !actionable(o)) return { token: o.index, line: o.line };
+      limits.push(msg('"{0}" (line {1}) has no step number: it is read as part of step {2}.', o.text.slice(0, 120), o.line + 1, h.number ?? '?'));
+    }
+    return { token: tokens.length, line: lines.length };
   };
 
   const prerequisites: ChecklistItem[] = [];
@@ -378,19 +494,23 @@ export function parseRunbook(source: string, options: ParseOptions = {}): Runboo
   for (const s of prereqSections) prerequisites.push(...collect(tokens, s.from, s.to, s.id, patterns).checklist);
 
   const steps: RunbookStep[] = [];
+  /** Token ranges read as steps: a shell block outside all of them is reported in `limits`. */
+  const covered = new Uint8Array(tokens.length);
   const used = new Set<string>();
-  for (const h of stepHeadings) {
-    if (!h.number && (PREREQ_TITLE.test(h.text))) continue;
-    const end = sectionEnd(h);
+  stepHeadings.forEach((h, n) => {
+    if (!h.number && (PREREQ_TITLE.test(h.text))) return;
+    const end = stepEnd(h, n === stepHeadings.length - 1);
     const { title: cleaned, explicitId } = cleanTitle(h.number !== undefined ? h.rest : h.text);
     const provisional = explicitId ?? slug(h.number !== undefined ? `step ${h.number} ${cleaned}` : cleaned);
     const c = collect(tokens, h.index + 3, end.token, provisional, patterns);
-    if (stepsFrom === 'outline' && SKIP_TITLE.test(cleaned) && c.commands.length === 0 && c.checklist.length === 0) continue;
+    if (stepsFrom === 'outline' && SKIP_TITLE.test(cleaned) && c.commands.length === 0 && c.checklist.length === 0) return;
+    covered.fill(1, h.index, end.token);
     let id = explicitId ?? c.attributeId ?? provisional;
-    for (let n = 2; used.has(id); n++) id = `${explicitId ?? c.attributeId ?? provisional}-${n}`;
+    for (let k = 2; used.has(id); k++) id = `${explicitId ?? c.attributeId ?? provisional}-${k}`;
     used.add(id);
     const fixIds = id !== provisional;
     const sourceText = lines.slice(h.line, end.line).join('\n');
+    const estimate = estimateIn(h.text) ?? c.estimate;
     steps.push({
       id,
       ...(h.number !== undefined ? { number: h.number } : {}),
@@ -398,7 +518,7 @@ export function parseRunbook(source: string, options: ParseOptions = {}): Runboo
       heading: h.text,
       level: h.level,
       range: { start: h.line, end: end.line },
-      ...(estimateIn(h.text) ?? c.estimate) !== undefined ? { estimateMinutes: estimateIn(h.text) ?? c.estimate } : {},
+      ...(estimate !== undefined ? { estimateMinutes: estimate } : {}),
       prerequisites: c.prerequisites,
       checklist: fixIds ? c.checklist.map((x) => ({ ...x, id: x.id.replace(provisional, id) })) : c.checklist,
       commands: fixIds ? c.commands.map((x) => (x.id.startsWith(`${provisional}-`) ? { ...x, id: id + x.id.slice(provisional.length) } : x)) : c.commands,
@@ -408,33 +528,98 @@ export function parseRunbook(source: string, options: ParseOptions = {}): Runboo
       notes: c.notes,
       hash: textHash(sourceText),
     });
-  }
+  });
+  limits.push(...strayCommands(tokens, covered));
 
-  // The RTO: a sentence that says "RTO", else a target stated before the first step.
-  let rtoMinutes: number | undefined;
-  let rtoText: string | undefined;
+  // The RTO: a sentence that says "RTO", else a table row or column that states it, else a target
+  // stated before the first step.
+  let rto: { minutes: number; text: string } | undefined;
   const introEnd = firstStep?.index ?? tokens.length;
-  for (const pass of [1, 2]) {
-    for (let i = 0; i < (pass === 1 ? tokens.length : introEnd) && rtoMinutes === undefined; i++) {
-      const tok = tokens[i];
-      if (tok?.type !== 'inline' || tokens[i - 1]?.type !== 'paragraph_open') continue;
-      const t = inlineText(tok);
-      if (pass === 1 && !/\bRTO\b/.test(t)) continue;
-      const r = rtoIn(t);
-      if (r !== undefined) {
-        rtoMinutes = r;
-        rtoText = t.slice(0, 300);
-      }
-    }
+  for (let i = 0; i < tokens.length && !rto; i++) {
+    const tok = tokens[i];
+    if (tok?.type !== 'inline' || tokens[i - 1]?.type !== 'paragraph_open') continue;
+    const t = inlineText(tok);
+    if (!/\bRTO\b/.test(t)) continue;
+    const r = rtoIn(t);
+    if (r !== undefined) rto = { minutes: r, text: t.slice(0, 300) };
+  }
+  rto ??= tableRto(tokens);
+  for (let i = 0; i < introEnd && !rto; i++) {
+    const tok = tokens[i];
+    if (tok?.type !== 'inline' || tokens[i - 1]?.type !== 'paragraph_open') continue;
+    const t = inlineText(tok);
+    const r = rtoIn(t);
+    if (r !== undefined) rto = { minutes: r, text: t.slice(0, 300) };
   }
 
   return {
     title,
     stepsFrom: steps.length ? stepsFrom : 'none',
-    ...(rtoMinutes !== undefined ? { rtoMinutes, rtoText } : {}),
+    ...(rto ? { rtoMinutes: rto.minutes, rtoText: rto.text } : {}),
     prerequisites,
     steps,
     estimatedMinutes: steps.reduce((sum, s) => sum + (s.estimateMinutes ?? 0), 0),
     limits,
   };
+}
+
+/** The first table in the document that states the RTO (see rtoInTable). */
+function tableRto(tokens: readonly Token[]): { minutes: number; text: string } | undefined {
+  let header: string[] = [];
+  let rows: string[][] = [];
+  let row: string[] = [];
+  let inHead = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i];
+    switch (tok?.type) {
+      case 'table_open': header = []; rows = []; break;
+      case 'thead_open': inHead = true; break;
+      case 'thead_close': inHead = false; break;
+      case 'tr_open': row = []; break;
+      case 'th_open':
+      case 'td_open': row.push(inlineText(tokens[i + 1])); break;
+      case 'tr_close': if (inHead) header = row; else rows.push(row); break;
+      case 'table_close': {
+        const found = rtoInTable(header, rows);
+        if (found) return found;
+        break;
+      }
+      default: break;
+    }
+  }
+  return undefined;
+}
+
+/** At most this many "commands outside any step" notes: a document of loose snippets is not a runbook. */
+const MAX_STRAY_NOTES = 5;
+
+/**
+ * Shell blocks that belong to no step (the introduction, a "Before you start" or "Contacts" section,
+ * the text of a part heading above the steps): they are not offered to run, and `limits` says where
+ * they are so none disappears silently. Blocks inside blockquotes are left out on purpose (alternatives).
+ */
+function strayCommands(tokens: readonly Token[], covered: Uint8Array): Message[] {
+  const notes: Message[] = [];
+  let quoteDepth = 0;
+  let under: { text: string; reported: boolean } | undefined;
+  let beforeAnyHeadingReported = false;
+  for (let i = 0; i < tokens.length && notes.length < MAX_STRAY_NOTES; i++) {
+    const tok = tokens[i];
+    if (!tok) continue;
+    if (tok.type === 'heading_open' && tok.level === 0) under = { text: inlineText(tokens[i + 1]), reported: false };
+    else if (tok.type === 'blockquote_open') quoteDepth++;
+    else if (tok.type === 'blockquote_close') quoteDepth = Math.max(0, quoteDepth - 1);
+    if (tok.type !== 'fence' || quoteDepth > 0 || covered[i] === 1 || under?.reported || (!under && beforeAnyHeadingReported)) continue;
+    const { language } = parseAttributes(tok.info);
+    if (!SHELL_LANGUAGES.has(language) || splitCommands(tok.content, language).length === 0) continue;
+    const line = (tok.map?.[0] ?? 0) + 1;
+    if (under) {
+      under.reported = true;
+      notes.push(msg('Commands under "{0}" (line {1}) belong to no step: they are not offered to run.', under.text.slice(0, 120), line));
+    } else {
+      beforeAnyHeadingReported = true;
+      notes.push(msg('Commands at line {0} come before the first step: they are not offered to run.', line));
+    }
+  }
+  return notes;
 }

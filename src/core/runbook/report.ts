@@ -3,8 +3,10 @@
  * and outcome, problems met and how they were solved, measured RTO against the target). The words go
  * through the caller's translator; secrets were masked when the run log was written.
  */
+import type { Message } from '../procedure/message';
 import type { Runbook, RunLog, StepRecord } from './model';
-import { elapsedMs } from './checklist';
+import { failureMessage } from './checklist';
+import { elapsedMs, stepElapsedMs } from './timing';
 import { slug } from './parse';
 
 export type Translate = (message: string, ...args: (string | number)[]) => string;
@@ -27,6 +29,8 @@ export function formatDuration(ms: number): string {
   if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
+
+const say = (m: Message, t: Translate) => t(m.text, ...m.args);
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
@@ -66,7 +70,8 @@ export function runbookReportMarkdown(input: ReportInput, t: Translate): string 
   lines.push(`| # | ${t('Step')} | ${t('Estimate')} | ${t('Duration')} | ${t('Outcome')} |`, '|---|---|---|---|---|');
   runbook.steps.forEach((s, i) => {
     const rec = log.steps[s.id];
-    lines.push(`| ${s.number ?? i + 1} | ${cell(s.title)} | ${s.estimateMinutes !== undefined ? `${s.estimateMinutes} min` : '—'} | ${rec && rec.durationMs > 0 ? formatDuration(rec.durationMs) : '—'} | ${outcome(rec, t)} |`);
+    const spent = rec ? stepElapsedMs(rec, now) : 0;
+    lines.push(`| ${s.number ?? i + 1} | ${cell(s.title)} | ${s.estimateMinutes !== undefined ? `${s.estimateMinutes} min` : '—'} | ${spent > 0 ? formatDuration(spent) : '—'} | ${outcome(rec, t)} |`);
   });
   const problems: string[] = [];
   for (const s of runbook.steps) {
@@ -74,9 +79,18 @@ export function runbookReportMarkdown(input: ReportInput, t: Translate): string 
     if (!rec) continue;
     const name = `${s.number ?? ''} ${s.title}`.trim();
     for (const a of rec.attempts) {
-      problems.push(`- **${cell(name)}**: ${a.failedCommand ? t('`{0}` failed (exit code {1})', a.failedCommand, a.exitCode ?? '?') : t('an attempt failed')}; ${t('retried')}.`);
+      if (a.status === 'failed') {
+        const what = a.failure && a.failure.reason !== 'commandFailed'
+          ? say(failureMessage(a.failure), t)
+          : a.failedCommand ? t('`{0}` failed (exit code {1})', a.failedCommand, a.exitCode ?? '?') : t('an attempt failed');
+        problems.push(`- **${cell(name)}**: ${what}; ${t('retried')}.`);
+      } else if (a.status === 'done') {
+        problems.push(`- **${cell(name)}**: ${a.manual ? t('marked done by hand, then reopened') : t('done, then reopened')}.`);
+      } else {
+        problems.push(`- **${cell(name)}**: ${t('skipped ({0}), then reopened', a.skipReason ?? '')}.`);
+      }
     }
-    if (rec.status === 'failed') problems.push(`- **${cell(name)}**: ${t('still failing: {0}', rec.failure ?? '?')}`);
+    if (rec.status === 'failed') problems.push(`- **${cell(name)}**: ${t('still failing: {0}', say(failureMessage(rec.failure), t))}`);
     if (rec.status === 'skipped') problems.push(`- **${cell(name)}**: ${t('skipped: {0}', rec.skipReason ?? '')}`);
     if (rec.status === 'done' && rec.manual) problems.push(`- **${cell(name)}**: ${t('marked done by hand')}${rec.skipReason ? `: ${rec.skipReason}` : ''}`);
   }

@@ -6,6 +6,14 @@ export const MASK = '«redacted»';
 
 const SECRET_NAME = /pass(word|wd|phrase)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential/i;
 
+/**
+ * A `<placeholder>` whose value is a secret: asked in a password box, masked in the run log, the
+ * output channel and the confirmation (`<minio-password>`, `<api_token>`, `<secret>`, `<ssh-key>`).
+ */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name) || /key/i.test(name);
+}
+
 /** The values to mask: environment variables with secret-looking names and values of 4+ characters. */
 export function secretValues(env: Readonly<Record<string, string | undefined>>): string[] {
   return Object.entries(env)

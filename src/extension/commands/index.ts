@@ -1,7 +1,9 @@
 /**
  * Every command of the extension, in one table. Each entry is wrapped once: errors are logged and
- * shown with a "Show Log" action, cancellation stays silent. `test/unit/extension/manifest.test.ts`
- * checks this table against package.json in both directions.
+ * shown with a "Show Log" action, cancellation stays silent. A procedure command always resolves to
+ * its outcome, even when it throws, so a caller (the runbook's "Run with Lifeboat") never mistakes an
+ * error for a success. `test/unit/extension/manifest.test.ts` checks this table against package.json
+ * in both directions.
  */
 import * as vscode from 'vscode';
 import type { Services } from '../services';
@@ -14,8 +16,16 @@ import { isCancellation } from '../inventoryService';
 import { verifyBackups } from './verify';
 import { rebuildMinio, rebuildMonitoring } from './rebuild';
 import { openRunbook } from '../runbook';
+import type { ProcedureOutcome } from '../platform/runPlan';
 
 type Handler = (s: Services) => (...args: never[]) => unknown;
+
+/** Commands that run a procedure and resolve to a ProcedureOutcome (src/extension/platform/runPlan.ts). */
+const procedureCommands: ReadonlySet<CommandId> = new Set<CommandId>([
+  'lifeboat.restoreGuest', 'lifeboat.restoreFromNewest', 'lifeboat.restoreGuestToNewId', 'lifeboat.restoreBackup',
+  'lifeboat.restoreTfstate', 'lifeboat.restoreStateVersion', 'lifeboat.fallbackToLocal', 'lifeboat.returnToS3',
+  'lifeboat.rebuildMinio', 'lifeboat.rebuildMonitoring', 'lifeboat.verifyBackups',
+]);
 
 export const commandTable: Record<CommandId, Handler> = {
   'lifeboat.refresh': (s) => () => {
@@ -64,15 +74,18 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
   for (const [id, factory] of Object.entries(commandTable) as [CommandId, Handler][]) {
     const handler = factory(services) as (...args: unknown[]) => unknown;
     context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      const procedure = procedureCommands.has(id);
       try {
         return await handler(...args);
       } catch (err) {
-        if (isCancellation(err)) return undefined;
+        if (isCancellation(err)) return procedure ? ({ status: 'cancelled' } satisfies ProcedureOutcome) : undefined;
         services.log.error(`${id} failed`, err);
         const showLog = vscode.l10n.t('Show Log');
-        const choice = await vscode.window.showErrorMessage(vscode.l10n.t('Lifeboat: {0}', err instanceof Error ? err.message : String(err)), showLog);
-        if (choice === showLog) services.log.show(true);
-        return undefined;
+        // Don't wait: the caller gets the outcome now, not when the notification is dismissed.
+        void vscode.window.showErrorMessage(vscode.l10n.t('Lifeboat: {0}', err instanceof Error ? err.message : String(err)), showLog).then((choice) => {
+          if (choice === showLog) services.log.show(true);
+        });
+        return procedure ? ({ status: 'failed' } satisfies ProcedureOutcome) : undefined;
       }
     }));
   }

@@ -1,11 +1,13 @@
 /**
  * The runbook checklist's registrations: the panel serializer (a checklist survives a window reload),
- * the "Open as checklist" CodeLens on Markdown runbooks, and the `lifeboat.openRunbook` command
- * (palette, explorer and editor-title menus) whose handler sits in the command table.
+ * the "Open as checklist" CodeLens and editor-title button on Markdown files that look like runbooks
+ * (the extension activates on Markdown for them), and the `lifeboat.openRunbook` command (palette,
+ * explorer and editor-title menus) whose handler sits in the command table.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { looksLikeRunbook, parseRunbook } from '../../core';
 import type { Services } from '../services';
 import { RUNBOOK_VIEW_TYPE, RunbookPanel } from './runbookPanel';
 
@@ -39,17 +41,63 @@ class RunbookPanels implements vscode.Disposable {
 
 let panels: RunbookPanels | undefined;
 
-/** A step heading in the first lines of a document: "## Step 1 —", "### Étape A :", "### 3. …". */
-const STEP_HEADING = /^#{1,6}[ \t]+(?:(?:step|[ÉéEe]tape|phase)[ \t]+(?:\d{1,3}|[A-Za-z])(?![\p{L}\p{N}])|\d{1,3}[.)][ \t])/imu;
+/** The context key the editor-title button's `when` clause reads: the paths of open runbooks. */
+const RUNBOOK_PATHS_KEY = 'lifeboat.runbookPaths';
 
-/** A Markdown file under a `docs/` folder whose text has a step heading. */
-export function looksLikeRunbook(fsPath: string, text: string): boolean {
-  return /(^|[\\/])docs[\\/]/i.test(fsPath) && STEP_HEADING.test(text.slice(0, 300_000));
+/**
+ * Which open Markdown documents are runbooks (core `looksLikeRunbook`, decided on the parsed model and
+ * cached per document version): feeds the CodeLens and the editor-title button.
+ */
+class RunbookDetector implements vscode.Disposable {
+  private readonly cache = new Map<string, { version: number; runbook: boolean }>();
+  private readonly paths = new Set<string>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor() {
+    const refresh = () => {
+      for (const editor of vscode.window.visibleTextEditors) this.check(editor.document);
+    };
+    this.disposables.push(
+      vscode.window.onDidChangeVisibleTextEditors(refresh),
+      vscode.workspace.onDidSaveTextDocument((d) => this.check(d)),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.cache.delete(d.uri.toString());
+        if (this.paths.delete(d.uri.fsPath)) this.publish();
+      }),
+    );
+    refresh();
+  }
+
+  check(document: vscode.TextDocument): boolean {
+    if (document.languageId !== 'markdown' || document.uri.scheme !== 'file') return false;
+    const key = document.uri.toString();
+    const cached = this.cache.get(key);
+    if (cached?.version === document.version) return cached.runbook;
+    const runbook = looksLikeRunbook(document.uri.fsPath, parseRunbook(document.getText(), { fileName: path.basename(document.uri.fsPath) }));
+    this.cache.set(key, { version: document.version, runbook });
+    const had = this.paths.has(document.uri.fsPath);
+    if (runbook !== had) {
+      if (runbook) this.paths.add(document.uri.fsPath);
+      else this.paths.delete(document.uri.fsPath);
+      this.publish();
+    }
+    return runbook;
+  }
+
+  private publish(): void {
+    void vscode.commands.executeCommand('setContext', RUNBOOK_PATHS_KEY, [...this.paths]);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
 }
 
 class RunbookCodeLensProvider implements vscode.CodeLensProvider {
+  constructor(private readonly detector: RunbookDetector) {}
+
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    if (!looksLikeRunbook(document.uri.fsPath, document.getText())) return [];
+    if (!this.detector.check(document)) return [];
     return [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), {
       title: `$(checklist) ${vscode.l10n.t('Open as checklist')}`,
       command: 'lifeboat.openRunbook',
@@ -61,8 +109,10 @@ class RunbookCodeLensProvider implements vscode.CodeLensProvider {
 
 export function registerRunbookPanel(context: vscode.ExtensionContext, s: Services): void {
   panels = new RunbookPanels(s, context.extensionUri);
+  const detector = new RunbookDetector();
   context.subscriptions.push(
     panels,
+    detector,
     vscode.window.registerWebviewPanelSerializer(RUNBOOK_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
         const rel = state && typeof state === 'object' && typeof (state as { path?: unknown }).path === 'string' ? (state as { path: string }).path : undefined;
@@ -74,7 +124,7 @@ export function registerRunbookPanel(context: vscode.ExtensionContext, s: Servic
         await panels.open(file, panel);
       },
     }),
-    vscode.languages.registerCodeLensProvider({ language: 'markdown', scheme: 'file' }, new RunbookCodeLensProvider()),
+    vscode.languages.registerCodeLensProvider({ language: 'markdown', scheme: 'file' }, new RunbookCodeLensProvider(detector)),
   );
 }
 

@@ -14,7 +14,7 @@ interface PanelLike {
   readonly file: string;
   readonly panel: vscode.WebviewPanel;
   readonly runLog: { steps: Record<string, { status: string; retries: number; skipReason?: string; commands: Record<string, { exitCode?: number; outputTail: string }> }>; checks: Record<string, boolean> } | undefined;
-  readonly model: { steps: { id: string; title: string; commands: { id: string }[]; checklist: { id: string }[] }[]; rtoMinutes?: number };
+  readonly model: { steps: { id: string; title: string; commands: { id: string; text: string }[]; checklist: { id: string }[] }[]; rtoMinutes?: number };
   receive(message: unknown): Promise<void>;
   exportReport(scenario?: string): Promise<string | undefined>;
   dispose(): void;
@@ -174,5 +174,109 @@ describe('runbook checklist', function () {
     assert.match(md, /failed \(exit code 3\); retried/);
     assert.match(md, /skipped: not needed in this test/);
     assert.match(md, /target \(RTO\): 5 min — met/);
+  });
+});
+
+describe('runbook checklist: Lifeboat procedures, partly run steps, the report folder', function () {
+  this.timeout(60_000);
+  const name = `lifeboat-host-procedures-${process.pid}`;
+  let folder: string;
+  let file: string;
+  let panel: (PanelLike & { runLog: { steps: Record<string, { status: string; manual?: boolean; failure?: { reason: string; outcome?: string; detail?: string; procedure?: string }; commands: Record<string, { status: string; outputTail: string }> }> } | undefined }) | undefined;
+
+  before(async () => {
+    await getApi();
+    folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    file = path.join(folder, 'docs', `${name}.md`);
+    await fs.writeFile(file, [
+      '# Host test: procedures',
+      '',
+      '## Step 1 — Through Lifeboat (about 1 min)',
+      '',
+      '```sh',
+      './scripts/restore/restore-tfstate.sh --env nope --fallback',
+      './scripts/restore/restore-tfstate.sh --env nope --restore v123 # the version from the list',
+      '```',
+      '',
+      '## Step 2 — Two commands',
+      '',
+      '```sh',
+      'echo first',
+      'echo second',
+      '```',
+      '',
+      '## Step 3 — Last',
+      '',
+      '```sh',
+      'echo third',
+      '```',
+      '',
+    ].join('\n'), 'utf8');
+    panel = await vscode.commands.executeCommand<NonNullable<typeof panel>>('lifeboat.openRunbook', vscode.Uri.file(file));
+  });
+
+  after(async () => {
+    panel?.dispose();
+    await vscode.workspace.getConfiguration('lifeboat.runbook').update('reportFolder', undefined, vscode.ConfigurationTarget.Global);
+    await fs.rm(file, { force: true });
+    await fs.rm(path.join(folder, 'docs', '.lifeboat', 'runs', `${name}.json`), { force: true });
+    for (const dir of [path.join(folder, 'docs', '.lifeboat', 'runs'), path.join(folder, 'docs', '.lifeboat')]) await fs.rmdir(dir).catch(() => undefined);
+  });
+
+  const step = (i: number) => panel!.model.steps[i]!;
+  const rec = (i: number) => panel!.runLog?.steps[step(i).id];
+
+  it('a procedure command that throws resolves to { status: "failed" }, never to nothing', async () => {
+    // A state version node without a backend: the procedure fails on it before any network access.
+    const outcome = await vscode.commands.executeCommand('lifeboat.restoreStateVersion', { kind: 'stateVersion', env: { name: 'broken' }, version: { versionId: 'x' }, current: false });
+    assert.deepEqual(outcome, { status: 'failed' });
+  });
+
+  it('"Run with Lifeboat" fails the step when the procedure does not report success, and says why', async () => {
+    const fallback = step(0).commands[0]!;
+    await panel!.receive({ type: 'runCommand', stepId: step(0).id, commandId: fallback.id, via: 'lifeboat' });
+    assert.equal(rec(0)?.status, 'failed');
+    assert.equal(rec(0)?.failure?.reason, 'procedureFailed');
+    assert.equal(rec(0)?.failure?.procedure, 'lifeboat.fallbackToLocal');
+    assert.equal(rec(0)?.failure?.outcome, 'not-confirmed');
+    assert.equal(rec(0)?.commands[fallback.id]?.status, 'failed');
+    assert.match(rec(0)?.commands[fallback.id]?.outputTail ?? '', /lifeboat\.fallbackToLocal/);
+  });
+
+  it('passes the --restore version on to Lifeboat (no picker): an unknown environment is refused with why', async () => {
+    const restore = step(0).commands[1]!;
+    assert.equal(restore.text, './scripts/restore/restore-tfstate.sh --env nope --restore v123', 'the comment is not part of the command');
+    // Showing the version picker here would hang this test until its timeout.
+    await panel!.receive({ type: 'runCommand', stepId: step(0).id, commandId: restore.id, via: 'lifeboat' });
+    assert.equal(rec(0)?.status, 'failed');
+    assert.equal(rec(0)?.failure?.procedure, 'lifeboat.restoreTfstate');
+    assert.match(rec(0)?.failure?.detail ?? '', /nope/);
+  });
+
+  it('"Run all remaining" continues a step partly run command by command, with the commands not yet done', async () => {
+    await panel!.receive({ type: 'skip', stepId: step(0).id, reason: 'no such environment in the test workspace' });
+    await panel!.receive({ type: 'runCommand', stepId: step(1).id, commandId: step(1).commands[0]!.id, via: 'shell' });
+    assert.equal(rec(1)?.status, 'running', 'one of its two commands ran');
+    await panel!.receive({ type: 'runRemaining' });
+    assert.equal(rec(1)?.status, 'done');
+    assert.equal(rec(1)?.commands[step(1).commands[1]!.id]?.outputTail.trim(), 'second');
+    assert.equal(rec(2)?.status, 'done');
+  });
+
+  it('a partly run step can be marked done by hand', async () => {
+    await panel!.receive({ type: 'reopen', stepId: step(1).id });
+    await panel!.receive({ type: 'runCommand', stepId: step(1).id, commandId: step(1).commands[0]!.id, via: 'shell' });
+    assert.equal(rec(1)?.status, 'running');
+    await panel!.receive({ type: 'markDone', stepId: step(1).id });
+    assert.equal(rec(1)?.status, 'done');
+    assert.equal(rec(1)?.manual, true);
+  });
+
+  it('refuses a report folder outside the workspace folder, and writes nothing there', async () => {
+    const outside = path.resolve(folder, '..', `lifeboat-outside-${process.pid}`);
+    await vscode.workspace.getConfiguration('lifeboat.runbook').update('reportFolder', `../${path.basename(outside)}`, vscode.ConfigurationTarget.Global);
+    const written = await panel!.exportReport('outside');
+    assert.equal(written, undefined);
+    assert.equal(await fs.access(outside).then(() => true, () => false), false, 'the folder was not even created');
   });
 });

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { destructiveReason, fillPlaceholders, lifeboatMappingOf, placeholdersOf, splitCommands } from '../../../../src/core/runbook/commands';
+import { destructiveReason, fillPlaceholders, lifeboatMappingOf, placeholdersOf, shellSensitive, splitCommands, withoutComment } from '../../../../src/core/runbook/commands';
+import { isSecretName } from '../../../../src/core/runbook/secrets';
 
 describe('runbook commands', () => {
   it('splits a block: comments, prompts, continuations, here-documents', () => {
@@ -46,5 +47,62 @@ describe('runbook commands', () => {
     assert.equal(destructiveReason('./scripts/restore/verify-backups.sh --full'), undefined);
     assert.equal(destructiveReason('terraform plan'), undefined);
     assert.equal(destructiveReason('kubectl delete ns x', ['kubectl\\s+delete']), 'pattern: kubectl\\s+delete');
+  });
+
+  it('reads user@host prompts in console blocks, and drops the output lines', () => {
+    const block = [
+      'root@pve:~# qm stop 121',
+      'user@laptop:~/infra$ terraform plan',
+      'No changes.',
+      '[root@pve ~]# pct list',
+      'VMID       Status     Lock         Name',
+      '(venv) alice@box:/srv/app$ ./deploy.sh --check',
+      'pve:~# qm list',
+      '$ uptime',
+    ].join('\n');
+    assert.deepEqual(splitCommands(block, 'console').map((c) => [c.text, c.offset]), [
+      ['qm stop 121', 0], ['terraform plan', 1], ['pct list', 3], ['./deploy.sh --check', 5], ['qm list', 6], ['uptime', 7],
+    ]);
+  });
+
+  it('removes a user@host prompt pasted into a sh block, keeps user@host arguments', () => {
+    assert.deepEqual(splitCommands('root@pve:~# qm start 121\nssh root@10.20.0.10 pveversion\nscp x root@pve:/tmp/\n', 'bash').map((c) => c.text),
+      ['qm start 121', 'ssh root@10.20.0.10 pveversion', 'scp x root@pve:/tmp/']);
+  });
+
+  it('strips unquoted trailing comments, keeps # inside quotes and words', () => {
+    assert.equal(withoutComment('restore-vm.sh 121 --node alpha # gitea'), 'restore-vm.sh 121 --node alpha');
+    assert.equal(withoutComment('echo "a # b" \'c # d\' # real comment'), 'echo "a # b" \'c # d\'');
+    assert.equal(withoutComment('echo $# ${#arr[@]} http://x/#top a\\ #b'), 'echo $# ${#arr[@]} http://x/#top a\\ #b');
+    assert.equal(withoutComment('true;# after a semicolon'), 'true;');
+    assert.equal(withoutComment('echo "it\'s # quoted"'), 'echo "it\'s # quoted"');
+  });
+
+  it('a trailing comment no longer hides "Run with Lifeboat" or adds placeholders', () => {
+    const [cmd] = splitCommands('./scripts/restore/restore-vm.sh 121 --node alpha # gitea <vmid>\n', 'bash');
+    assert.equal(cmd?.text, './scripts/restore/restore-vm.sh 121 --node alpha');
+    assert.deepEqual(lifeboatMappingOf(cmd?.text ?? '')?.unsupported, []);
+    assert.deepEqual(placeholdersOf(cmd?.text ?? ''), []);
+  });
+
+  it('joins continuation lines whose comments are removed; a comment ending in \\ does not continue', () => {
+    assert.deepEqual(splitCommands('terraform apply \\\n  -target=module.minio # the bucket host\necho next # \\\necho after\n', 'sh').map((c) => c.text),
+      ['terraform apply -target=module.minio', 'echo next', 'echo after']);
+    assert.deepEqual(splitCommands('user@host:~$ mc mirror \\\n> --overwrite a b # sync\n', 'console').map((c) => c.text), ['mc mirror > --overwrite a b']);
+  });
+
+  it('says which typed values the shell would interpret, and which placeholders are secrets', () => {
+    for (const v of ['121', 'alpha', 'v3.ab_c-d', 'prod/terraform.tfstate', 'a=b,c:d@e%f+g']) assert.equal(shellSensitive(v), false, v);
+    for (const v of ['x --force', '&& terraform apply', '$(id)', 'a;b', "it's", 'a|b', '*', '`id`', 'a b']) assert.equal(shellSensitive(v), true, v);
+    for (const n of ['password', 'minio-password', 'api_token', 'secret', 'ssh-key', 'ACCESS_KEY']) assert.equal(isSecretName(n), true, n);
+    for (const n of ['vmid', 'version-id', 'node', 'env']) assert.equal(isSecretName(n), false, n);
+  });
+
+  it('judges a filled command again: a value can make it destructive', () => {
+    const line = './scripts/restore/verify-backups.sh --env <env>';
+    assert.equal(destructiveReason(line), undefined);
+    assert.equal(destructiveReason(fillPlaceholders(line, { env: 'prod && terraform apply' })), 'apply');
+    assert.equal(destructiveReason(fillPlaceholders('helm status <release>', { release: 'x --force' })), '--force');
+    assert.equal(destructiveReason(fillPlaceholders('kubectl get <what>', { what: 'ns; kubectl delete ns x' }), ['kubectl\\s+delete']), 'pattern: kubectl\\s+delete');
   });
 });

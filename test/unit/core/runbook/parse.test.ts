@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseRunbook } from '../../../../src/core/runbook/parse';
+import { estimateIn, estimateInText, parseRunbook, rtoIn } from '../../../../src/core/runbook/parse';
+import { english } from '../../../../src/core/procedure/message';
 
 const fixtures = path.resolve(__dirname, '../../../fixtures');
 const read = (rel: string) => readFileSync(path.join(fixtures, rel), 'utf8');
@@ -173,7 +174,7 @@ describe('runbook parser: hostile input', () => {
     nested += '\n' + '>'.repeat(2_000) + ' deep quote\n\n```sh\necho still here\n```\n';
     const rb = within(5_000, () => parseRunbook(nested));
     assert.equal(rb.steps.length, 1);
-    assert.ok(rb.limits.some((l) => /nested/.test(l)), JSON.stringify(rb.limits));
+    assert.ok(rb.limits.some((l) => /nested/.test(l.text)), JSON.stringify(rb.limits));
   });
 
   it('does not backtrack on long lines of near-matches', () => {
@@ -186,5 +187,136 @@ describe('runbook parser: hostile input', () => {
     assert.deepEqual(rb.steps, []);
     assert.equal(rb.title, 'empty');
     assert.equal(rb.stepsFrom, 'none');
+  });
+});
+
+describe('runbook parser: estimates and the RTO in common forms', () => {
+  it('reads labels, EN and FR: "Durée estimée : 15 min", "Estimated: 2 hours", "Temps estimé : 1h30"', () => {
+    assert.equal(estimateInText('Durée estimée : 15 min'), 15);
+    assert.equal(estimateInText('Durée estimée\u00a0: 15\u00a0min'), 15, 'French typography: no-break spaces');
+    assert.equal(estimateInText('Estimated: 2 hours'), 120);
+    assert.equal(estimateInText('Estimated duration: 45 minutes'), 45);
+    assert.equal(estimateInText('Temps estimé : 1h30'), 90);
+  });
+
+  it('reads hours and minutes: "1h30", "1 h 30", "2h05min", "1 hour 30 minutes", "1 heure et 30 min"', () => {
+    assert.equal(estimateIn('Restauration (~1h30)'), 90);
+    assert.equal(estimateIn('Restore (about 1 h 30)'), 90);
+    assert.equal(estimateInText('Durée : 2h05min'), 125);
+    assert.equal(estimateInText('Estimated: 1 hour 30 minutes'), 90);
+    assert.equal(estimateInText('Comptez 1 heure et 30 min.'), 90);
+    assert.equal(estimateIn('Rebuild (1.5 h)'), 90);
+  });
+
+  it('reads an estimate at the end of a heading after a dash: "Step 5: E — 10 minutes"', () => {
+    const rb = parseRunbook('# R\n\n## Step 5: E — 10 minutes\n\n```sh\necho e\n```\n\n## Étape 6 : Vérifier – 1h30\n\n```sh\necho f\n```\n');
+    assert.deepEqual(rb.steps.map((s) => [s.number, s.title, s.estimateMinutes]), [['5', 'E', 10], ['6', 'Vérifier', 90]]);
+  });
+
+  it('reads "about 10 min" and "takes 10 minutes" inside a long sentence, EN and FR', () => {
+    assert.equal(estimateInText('Rebuilding the monitoring VM from its backup usually takes about 10 min on the lab hardware.'), 10);
+    assert.equal(estimateInText('This step restores the database, which should take 20 minutes if the archive is local.'), 20);
+    assert.equal(estimateInText('La restauration de la base depuis la sauvegarde de la nuit prend environ 15 min sur ce matériel.'), 15);
+    assert.equal(estimateInText('Prévoir environ 1h30 pour recopier les volumes depuis le stockage de sauvegarde distant.'), 90);
+  });
+
+  it('does not take waits, timings inside the step or commands for an estimate', () => {
+    assert.equal(estimateInText('Wait about 10 min for the sync to finish before you start the next command.'), undefined);
+    assert.equal(estimateInText('Run `sleep 600 # wait 10 min for the sync` and then check the bucket listing.'), undefined);
+    assert.equal(estimateInText('Attendez environ 10 min que la synchronisation se termine avant de continuer.'), undefined);
+    assert.equal(estimateInText('Backups run every 6 h and are kept for about 14 days on the storage named backups.'), undefined);
+    assert.equal(estimateInText('The job retries after about 5 min when the node does not answer on the first try.'), undefined);
+    assert.equal(estimateInText('If it does not start within about 2 min, look at the task log on the node.'), undefined);
+    const rb = parseRunbook('# R\n\n## Step 1 — Sync\n\n```sh\n# wait 10 min for the sync\nsleep 600\n```\n\nWait about 10 min for the sync, then check it.\n\n## Step 2 — Check\n\n```sh\necho ok\n```\n');
+    assert.equal(rb.steps[0]?.estimateMinutes, undefined);
+  });
+
+  it('reads the RTO in a table row or column, EN and FR, and not a per-service RTO column', () => {
+    const row = parseRunbook('# Plan\n\n| Objective | Value |\n|---|---|\n| RPO | 24 h |\n| RTO | 1h30 |\n\n## Step 1 — A\n\n```sh\necho a\n```\n\n## Step 2 — B\n\n```sh\necho b\n```\n');
+    assert.equal(row.rtoMinutes, 90);
+    assert.match(row.rtoText ?? '', /RTO/);
+    const column = parseRunbook('# PRA\n\n| RPO | RTO |\n|---|---|\n| 24 h | 45 min |\n\n## Étape 1 : A\n\n```sh\necho a\n```\n');
+    assert.equal(column.rtoMinutes, 45);
+    const fr = parseRunbook('# PRA\n\n| Indicateur | Cible |\n|---|---|\n| Durée maximale d\'interruption (DMIA) | 2 h |\n\n## Étape 1 : A\n\n```sh\necho a\n```\n');
+    assert.equal(fr.rtoMinutes, 120);
+    const perService = parseRunbook('# PRA\n\n| Service | RTO |\n|---|---|\n| MinIO | 10 min |\n| Gitea | 1 h |\n\n## Step 1 — A\n\n```sh\necho a\n```\n');
+    assert.equal(perService.rtoMinutes, undefined);
+  });
+
+  it('takes the RTO\'s duration, not the RPO\'s, from a sentence with both', () => {
+    assert.equal(rtoIn('RPO 24 h, RTO 1h30.'), 90);
+    assert.equal(rtoIn('Perte de données (RPO) : 24 h au plus ; retour en 45 min (RTO).'), 45);
+    assert.equal(rtoIn('Everything back in under 45 minutes (RTO); at most one day of data lost (RPO).'), 45);
+  });
+});
+
+describe('runbook parser: sections between numbered steps', () => {
+  const doc = [
+    '# Recovery',
+    '',
+    '### 1) Stop',
+    '',
+    '```sh',
+    'echo one',
+    '```',
+    '',
+    '### 2) Restore',
+    '',
+    '```sh',
+    'echo two',
+    '```',
+    '',
+    '### Step Two',
+    '',
+    'Then the second half:',
+    '',
+    '```sh',
+    'echo x',
+    '```',
+    '',
+    '### 3) Start',
+    '',
+    '```sh',
+    'echo three',
+    '```',
+    '',
+    '### Troubleshooting',
+    '',
+    '```sh',
+    'journalctl -u pve-cluster',
+    '```',
+    '',
+    '### Contacts',
+    '',
+    '```sh',
+    'echo call-bob',
+    '```',
+    '',
+  ].join('\n');
+
+  it('an unnumbered heading between steps is read as part of the step before it, and limits says so', () => {
+    const rb = parseRunbook(doc);
+    assert.deepEqual(rb.steps.map((s) => s.number), ['1', '2', '3']);
+    assert.deepEqual(rb.steps[1]?.commands.map((c) => c.text), ['echo two', 'echo x']);
+    assert.ok(rb.steps[1]?.notes.includes('Step Two'), 'its heading is shown as a sub-section');
+    assert.equal(rb.steps[1]?.range.end, 22, 'the step runs until "### 3)"');
+    assert.deepEqual(rb.steps[2]?.commands.map((c) => c.text), ['echo three', 'journalctl -u pve-cluster'], 'after the last step, a section with commands too');
+    const notes = rb.limits.map(english);
+    assert.ok(notes.includes('"Step Two" (line 15) has no step number: it is read as part of step 2.'), notes.join('\n'));
+    assert.ok(notes.includes('"Troubleshooting" (line 29) has no step number: it is read as part of step 3.'), notes.join('\n'));
+  });
+
+  it('never loses a command silently: commands outside every step are named in limits', () => {
+    const rb = parseRunbook(doc);
+    assert.ok(!rb.steps.some((s) => s.commands.some((c) => c.text === 'echo call-bob')), 'Contacts is not a step');
+    assert.ok(rb.limits.map(english).includes('Commands under "Contacts" (line 37) belong to no step: they are not offered to run.'), JSON.stringify(rb.limits));
+    const intro = parseRunbook('# R\n\n```sh\necho before\n```\n\n## Step 1 — A\n\n```sh\necho a\n```\n');
+    assert.ok(intro.limits.map(english).some((l) => /before the first step|under "R"/.test(l)), JSON.stringify(intro.limits));
+  });
+
+  it('leaves the samples as they were: no attached section, no stray commands', () => {
+    for (const f of ['homelab/docs/DISASTER-RECOVERY.md', 'homelab/docs/RESTAURATION-PARTIELLE.md', 'runbooks/numbered.md', 'runbooks/french-letters.md']) {
+      assert.deepEqual(parseRunbook(read(f)).limits, [], f);
+    }
   });
 });
