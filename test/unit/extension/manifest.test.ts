@@ -7,12 +7,13 @@ const root = path.resolve(__dirname, '../../..');
 
 interface Manifest {
   contributes: {
+    configuration: { properties: Record<string, { scope?: string }> };
     commands: { command: string; category?: string }[];
     menus: Record<string, { command: string }[]>;
     views: Record<string, { id: string }[]>;
   };
   activationEvents: string[];
-  capabilities: { untrustedWorkspaces: { supported: string | boolean } };
+  capabilities: { untrustedWorkspaces: { supported: string | boolean; restrictedConfigurations?: string[] } };
   engines: { vscode: string };
 }
 
@@ -43,6 +44,15 @@ describe('package.json manifest', () => {
     assert.ok(!m.activationEvents.includes('*'), 'never activate on startup');
     assert.ok(m.activationEvents.includes('workspaceContains:**/terraform.tfvars'));
     assert.equal(m.capabilities.untrustedWorkspaces.supported, 'limited');
+  });
+
+  it('in Restricted Mode ignores the workspace settings that say where SSH goes, which keys it trusts, what runs and where files are written', async () => {
+    const m = await manifest();
+    const restricted = new Set(m.capabilities.untrustedWorkspaces.restrictedConfigurations ?? []);
+    const steering = Object.keys(m.contributes.configuration.properties)
+      .filter((k) => /^lifeboat\.(nodes|ssh\.|discovery\.|runbook\.(destructivePatterns|reportFolder))/.test(k));
+    assert.ok(steering.length >= 7, steering.join());
+    assert.deepEqual(steering.filter((k) => !restricted.has(k)), []);
   });
 
   it('accepts VS Code 1.139, the version the tests run in, and is no newer than @types/vscode', async () => {
