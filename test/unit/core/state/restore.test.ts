@@ -165,6 +165,32 @@ describe('state: restore as a roll-forward', () => {
     assert.match(english(report.steps[5]!.detail!), /DO NOT APPLY: this plan would destroy 1 resource\(s\): module\.vms\["nextcloud"\]/);
   });
 
+  it('a replacement counts as a destroy, and a Terraform 1.5 plan line with imports is read', async () => {
+    const { report } = await restore('#0', (_s, tf) => {
+      tf.plan = { code: 2, stdout: '  # module.vms["gitea"].proxmox_virtual_environment_vm.this must be replaced\n-/+ resource "proxmox_virtual_environment_vm" "this" {\n\nPlan: 1 to import, 1 to add, 0 to change, 1 to destroy.\n', stderr: '' };
+    });
+    assert.equal(report.facts.planSummary, 'Plan: 1 to import, 1 to add, 0 to change, 1 to destroy.');
+    assert.equal(report.facts.planImport, '1');
+    assert.equal(report.facts.planDestroy, '1');
+    assert.equal(report.facts.planDestroyed, 'module.vms["gitea"].proxmox_virtual_environment_vm.this');
+    assert.match(english(report.steps[5]!.detail!), /DO NOT APPLY: this plan would destroy 1 resource\(s\): module\.vms\["gitea"\]/);
+  });
+
+  it('reads the written state back byte for byte: a store that rewrites the JSON fails the check', async () => {
+    const { report } = await restore('#1', (s) => {
+      const read = s.read.bind(s);
+      let writes = 0;
+      const write = s.write.bind(s);
+      s.write = async (b) => { writes++; return write(b); };
+      // Same serial, lineage and addresses, other bytes (compact JSON): only a checksum tells.
+      s.read = async (id) => { const b = await read(id); return writes > 0 && id === undefined ? Buffer.from(JSON.stringify(JSON.parse(b.toString('utf8')))) : b; };
+    });
+    assert.equal(report.status, 'failed');
+    const verify = report.steps.find((x) => x.id === 'verify')!;
+    assert.equal(verify.status, 'failed');
+    assert.match(verify.error?.message ?? '', /does not match what was written: sha256 [0-9a-f]{16}…, written [0-9a-f]{16}…/);
+  });
+
   it('a failing plan fails the run and the report says the new version was written and how to undo', async () => {
     const { report, ids } = await restore('#1', (_s, tf) => { tf.plan = { code: 1, stdout: '', stderr: 'Error: Failed to load state\n' }; });
     assert.equal(report.status, 'failed');

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { compareWithInventory, diffStates, stateGuests } from '../../../../src/core/state/diff';
-import { instanceAddresses, parseState, stateMeta, type TerraformStateV4 } from '../../../../src/core/state/model';
+import { compareGuestsWithInventory, compareWithInventory, diffStates, sameState } from '../../../../src/core/state/diff';
+import { instanceAddresses, parseState, resourceCount, stateGuests, stateMeta, type TerraformStateV4 } from '../../../../src/core/state/model';
 import { findVersion, listStateVersions, sortNewestFirst, StateMetaCache, stateText } from '../../../../src/core/state/versions';
 import type { Inventory } from '../../../../src/core/inventory/model';
 import { body, ctResource, FakeStore, stateDoc, vmResource } from './fakes';
@@ -141,5 +141,20 @@ describe('state: diff and help choosing', () => {
     assert.deepEqual(c.missingInState.map((g) => g.vmid), [131], 'k3s-test belongs to another environment');
     assert.deepEqual(compareWithInventory(a, inventory).missingInState.map((g) => g.vmid), [131, 201]);
     assert.deepEqual(stateGuests(a).map((g) => [g.vmid, g.node, g.name]), [[121, 'alpha', 'gitea'], [122, 'alpha', 'nextcloud'], [132, 'alpha', 'dns']]);
+    // The metadata of a version carries the same guests, so a listing compares without reading it again.
+    const meta = stateMeta(body(stateDoc(5, [vmResource('gitea', 121), vmResource('nextcloud', 122), ctResource('dns', 132)])));
+    assert.deepEqual(compareGuestsWithInventory(meta.guests, inventory, declared), c);
+  });
+
+  it('counts resources one way everywhere: instances, not resource blocks', () => {
+    const multi = parsed(stateDoc(3, [{ ...vmResource('gitea', 121), instances: [vmResource('gitea', 121).instances[0], { ...vmResource('x', 122).instances[0], index_key: 'x' }] }, ctResource('dns', 132)]));
+    assert.equal(multi.resources.length, 2);
+    assert.equal(resourceCount(multi), 3);
+    assert.equal(stateMeta(body(multi)).resourceCount, 3);
+  });
+
+  it('tells the same content with other key order from other content', () => {
+    assert.equal(sameState(a, parsed(JSON.parse(JSON.stringify(stateDoc(5, [vmResource('gitea', 121), vmResource('nextcloud', 122), ctResource('dns', 132)])).replace('"serial":5,"lineage"', '"lineage"').replace('"version":4,', '"version":4,"serial":5,')) as unknown)), true);
+    assert.equal(sameState(a, b), false);
   });
 });
