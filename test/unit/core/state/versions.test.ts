@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { compareGuestsWithInventory, compareWithInventory, diffStates, sameState } from '../../../../src/core/state/diff';
 import { instanceAddresses, parseState, resourceCount, stateGuests, stateMeta, type TerraformStateV4 } from '../../../../src/core/state/model';
-import { findVersion, listStateVersions, sortNewestFirst, StateMetaCache, stateText } from '../../../../src/core/state/versions';
+import { findVersion, listStateVersions, sortNewestFirst, StateMetaCache, stateText, withStateMeta } from '../../../../src/core/state/versions';
 import type { Inventory } from '../../../../src/core/inventory/model';
 import { body, ctResource, FakeStore, stateDoc, vmResource } from './fakes';
 
@@ -71,6 +71,19 @@ describe('state: versions and metadata', () => {
     assert.equal(store.reads, 3, 'delete markers are not read');
     await listStateVersions(store, { cache, withMeta: 10 });
     assert.equal(store.reads, 3, 'cached by version id');
+  });
+
+  it('reads the metadata of a later page on demand (a "Load more" page gets serials and counts too)', async () => {
+    const store = new FakeStore();
+    for (let i = 1; i <= 7; i++) store.put(body(stateDoc(i, Array.from({ length: i }, (_, k) => vmResource(`g${k}`, 100 + k)))));
+    const cache = new StateMetaCache(store);
+    const listed = await listStateVersions(store, { cache, withMeta: 3 });
+    assert.deepEqual(listed.map((v) => v.meta?.serial), [7, 6, 5, undefined, undefined, undefined, undefined]);
+    const page2 = await withStateMeta(listed.slice(3, 6), cache);
+    assert.deepEqual(page2.map((v) => [v.meta?.serial, v.meta?.resourceCount]), [[4, 4], [3, 3], [2, 2]]);
+    assert.equal(store.reads, 6);
+    await withStateMeta(listed.slice(0, 6), cache);
+    assert.equal(store.reads, 6, 'already read versions are not read again');
   });
 
   it('sorts by date whatever the store order, the current first on equal dates', () => {
