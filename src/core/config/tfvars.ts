@@ -217,8 +217,9 @@ export async function readBackend(text: string, options: { readonly dir?: string
   if (active) return active;
   const noted = text.includes(`${FALLBACK_NOTE} `);
   const commented = await commentedS3Backend(text);
-  if (commented) return { type: 'local', commentedOut: commented, ...(noted ? { lifeboatFallback: true } : {}) };
   const backup = options.dir ? await newestBackendBackup(options.dir) : undefined;
+  // Lifeboat's note, or its backup of the s3 backend.tf next to a local one: a Lifeboat fallback.
+  if (commented) return { type: 'local', commentedOut: commented, ...(noted || backup ? { lifeboatFallback: true } : {}) };
   if (backup) return { type: 'local', commentedOut: backup.backend, lifeboatFallback: true };
   return { type: 'local', commentedOut: undefined, ...(noted ? { lifeboatFallback: true } : {}) };
 }
