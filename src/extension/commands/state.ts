@@ -255,8 +255,10 @@ async function refused(s: Services, env: EnvironmentConfig, err: LifeboatError):
     return;
   }
   const showLog = vscode.l10n.t('Show Log');
-  const choice = await vscode.window.showErrorMessage(vscode.l10n.t('Refused for {0}: {1}', env.name, err.message), showLog);
-  if (choice === showLog) s.log.show(true);
+  // Don't wait: the command resolves with its outcome (the runbook's "Run with Lifeboat" awaits it).
+  void vscode.window.showErrorMessage(vscode.l10n.t('Refused for {0}: {1}', env.name, err.message), showLog).then((choice) => {
+    if (choice === showLog) s.log.show(true);
+  });
 }
 
 /**

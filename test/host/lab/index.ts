@@ -6,6 +6,7 @@ import './labEnvironment.test';
 import './labCodeLens.test';
 import './labExplorer.test';
 import './labRestoreRefused.test';
+import './labState.test';
 
 export const START_MARKER = 'LIFEBOAT_HOST_START';
 export const RESULT_MARKER = 'LIFEBOAT_HOST_RESULT';
