@@ -164,7 +164,8 @@ async function showDiff(s: Services, env: EnvironmentConfig, a: StateVersion, b:
   void vscode.window.showInformationMessage(summary, open).then(async (choice) => {
     if (choice !== open) return;
     const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: diffSummaryMarkdown(env.name, from, to, d, vscode.l10n.t) });
-    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    // A tab of its own next to the diff (not a preview, which would replace the diff's tab).
+    await vscode.window.showTextDocument(doc, { preview: false });
   });
 }
 
