@@ -138,6 +138,29 @@ describe('lab: Terraform state', () => {
     }
   });
 
+  it('versioning suspended on the bucket: a red first item says rollback is impossible, and opens how to enable it', async () => {
+    await client.setBucketVersioning('tfstate-lab', { Status: 'Suspended' });
+    try {
+      await vscode.commands.executeCommand('lifeboat.refresh');
+      const state = await stateNode(tree, 'lab');
+      const children = await poll(() => rows(tree, state.element), (r) => r.some((x) => /^Versioning is off/.test(x.label)), 30_000);
+      const first = children[0]!;
+      assert.equal(first.label, 'Versioning is off: rollback impossible — how to enable', JSON.stringify(children.map((c) => c.label)));
+      assert.match(first.description, /Bucket tfstate-lab: versioning is Suspended/);
+      const icon = first.item.iconPath as vscode.ThemeIcon;
+      assert.equal(icon.id, 'error');
+      assert.equal((icon.color as vscode.ThemeColor | undefined)?.id, 'errorForeground');
+      assert.equal(first.item.command?.command, 'lifeboat.showVersioningHelp');
+      await vscode.commands.executeCommand(first.item.command.command, ...(first.item.command.arguments ?? []));
+      const doc = await poll(() => vscode.window.activeTextEditor?.document, (d) => d?.languageId === 'markdown' && d.getText().includes('mc version enable'), 15_000);
+      assert.match(doc?.getText() ?? '', /# Versioning of tfstate-lab: Suspended[\s\S]*mc version enable lifeboat\/tfstate-lab/);
+    } finally {
+      await client.setBucketVersioning('tfstate-lab', { Status: 'Enabled' });
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      await vscode.commands.executeCommand('lifeboat.refresh');
+    }
+  });
+
   it('lab falls back to the local backend and returns, each confirmation answered: the explorer follows, backend.tf is as before, the plan says No changes', async function () {
     this.timeout(240_000);
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
