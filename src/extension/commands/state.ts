@@ -8,9 +8,8 @@ import * as vscode from 'vscode';
 import {
   LifeboatError, compareWithInventory, diffStates, fallbackAftermath, importGuide, parseState, planFallback,
   planReturn, planStateRestore, readTerraformLayout, returnAftermath, stateLocation, stateRestoreAftermath,
-  type EnvironmentConfig, type Inventory, type Message, type Plan, type StateDeps, type StateVersion,
+  type EnvironmentConfig, type FallbackDeps, type Inventory, type Message, type Plan, type StateDeps, type StateVersion,
 } from '../../core';
-import type { FallbackDeps } from '../../core';
 import type { Services } from '../services';
 import type { RecoveryNode } from '../views/recoveryTree';
 import { hasStateHistory, stateModeOf } from '../views/stateLook';

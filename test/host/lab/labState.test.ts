@@ -96,16 +96,21 @@ describe('lab: Terraform state', () => {
     assert.equal(state.description, 's3://tfstate-prod/terraform.tfstate');
     const versions = await versionRows(tree, state);
     const inS3 = await versionIds(client, 'tfstate-prod');
-    assert.equal(versions.length, inS3.length, 'every version of the object, as S3 lists it');
+    // Every version of the object as S3 lists it, a page of 50 at a time (other suites may have added some).
+    assert.equal(versions.length, Math.min(inS3.length, 50), 'every version of the object, as S3 lists it');
+    const idOf = (v: Row) => (v.item.id ?? '').slice('env/prod/state/'.length);
+    assert.equal(new Set(versions.map(idOf)).size, versions.length);
+    for (const v of versions) assert.ok(inS3.includes(idOf(v)), `${v.item.id} is a version S3 lists`);
     const labels = versions.map((v) => v.label);
     assert.deepEqual(labels, [...labels].sort().reverse(), 'newest first');
     const current = versions.filter((v) => v.contextValue.startsWith('lifeboat.stateVersion.current'));
     assert.equal(current.length, 1);
     assert.match(current[0]!.description, /serial \d+ · \d+ resources · (≠ nodes · )?current$/, current[0]!.description);
     assert.equal(current[0]!.contextValue, 'lifeboat.stateVersion.current.valid');
+    // The seeded interrupted write (the stand-in's tests may have written it again as a newer version).
     const invalid = versions.filter((v) => v.contextValue === 'lifeboat.stateVersion.old.invalid');
-    assert.equal(invalid.length, 1, 'the seeded interrupted write');
-    assert.match(invalid[0]!.description, /INVALID/);
+    assert.ok(invalid.length >= 1, 'the seeded interrupted write is flagged');
+    for (const v of invalid) assert.match(v.description, /INVALID/);
     assert.ok(!versions.some((v) => v.contextValue.endsWith('.unknown')), 'every shown version was read');
     assert.ok(versions.filter((v) => v.contextValue.endsWith('.valid')).every((v) => /serial \d+ · \d+ resources/.test(v.description)));
     const tooltip = String(current[0]!.item.tooltip ?? '');
