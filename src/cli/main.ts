@@ -50,6 +50,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description(t('List, show, compare and restore the versions of an environment\'s Terraform state in S3 (as a roll-forward), or fall back to a local backend and return'))
     .option('--env <env>', t('the environment (prod, lab, monitoring…)'), validated(checkEnvName))
     .option('--list', t('list every version of the state, newest first'))
+    .option('--nodes', t('with --list: compare each version with the guests the nodes run (reads the nodes over SSH)'))
     .option('--show <version>', t('print one version (an id, current or current~N)'), validated(checkVersionRef))
     .option('--diff <versions...>', t('compare two versions at resource level (the second defaults to the current one)'), validated((v: string, previous?: string[]) => [...(previous ?? []), checkVersionRef(v)]))
     .option('--restore <version>', t('write this version as the new current state (serial + 1), then terraform init and plan'), validated(checkVersionRef))

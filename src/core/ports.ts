@@ -121,7 +121,10 @@ export interface StateStore {
   write(body: Buffer, signal?: AbortSignal): Promise<string | undefined>;
   /** The `<key>.tflock` object of `use_lockfile`, or undefined when no lock is held. */
   readLock(signal?: AbortSignal): Promise<string | undefined>;
-  /** Whether the server answers and the bucket exists. */
+  /**
+   * Whether the server answers and the bucket exists. Rejects with `authFailed` when the server
+   * answers but refuses the credentials: that is not "down", and no fallback may be built on it.
+   */
   health(signal?: AbortSignal): Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }>;
 }
 

@@ -106,6 +106,8 @@ function shownFacts(report: RunReport, t: Translate): [string, string][] {
     address: t('Address'),
     reachability: t('Reachability'),
     reattached: t('Re-attached after connection loss'),
+    planSummary: t('Terraform plan'),
+    planDestroyed: t('DO NOT APPLY: the plan would destroy'),
   };
   return Object.entries(report.facts).filter(([key]) => key in labels).map(([key, value]) => [labels[key]!, value]);
 }

@@ -18,7 +18,7 @@ import { ensureVersionedBucket, listVersions, readObject, s3Client } from '../..
 import { writeStateVersions } from '../../lab/seed/states';
 import {
   discoverEnvironments, english, LifeboatError, listStateVersions, parseState, planFallback, planReturn, planStateRestore,
-  runPlan, s3Credentials, stateLocation, stateRestoreAftermath, writeSafetyCopy, silentLog, type EnvironmentConfig, type StateDeps,
+  runPlan, s3Credentials, Secret, stateLocation, stateRestoreAftermath, writeSafetyCopy, silentLog, type EnvironmentConfig, type StateDeps,
 } from '../../src/core';
 import { createMinioStateStore } from '../../src/adapters/s3/minioStore';
 import { createTerraformRunner } from '../../src/adapters/terraform/execaRunner';
@@ -133,6 +133,63 @@ describe('state recovery against the lab (radosgw + Terraform stand-in)', functi
   }
 
   const signal = () => new AbortController().signal;
+
+  /** backend.tf as operators often write it: the backend in a terraform block that also pins versions. */
+  function pinVersions(root: string): string {
+    const file = path.join(root, 'infrastructure/proxmox/environments/prod/backend.tf');
+    const text = readFileSync(file, 'utf8');
+    const pinned = text.replace(/^terraform \{\n/, 'terraform {\n  required_version = ">= 1.6"\n  required_providers {\n    proxmox = {\n      source  = "bpg/proxmox"\n      version = "~> 0.66"\n    }\n  }\n\n');
+    assert.notEqual(pinned, text);
+    writeFileSync(file, pinned);
+    return pinned;
+  }
+
+  it('credentials MinIO refuses are authFailed (not "unreachable"): health says so and no fallback is built on them', async () => {
+    const bucket = await scratchBucket('auth');
+    const root = scratchRepo(bucket);
+    const env = await prodEnv(root);
+    const good = await depsFor(root, env);
+    await writeSafetyCopy(path.join(root, '.lifeboat/safety/prod-2026-11-22T10-00-00Z-serial1.tfstate'), await good.store.read(undefined));
+    const backendBefore = readFileSync(env.backendPath!, 'utf8');
+    for (const credentials of [
+      { accessKey: good.credentials!.accessKey, secretKey: Secret.literal('not-the-secret-key'), source: 'a test (wrong secret)' },
+      { accessKey: 'nobody-has-this-key', secretKey: Secret.literal('whatever-secret'), source: 'a test (unknown key)' },
+    ]) {
+      const store = createMinioStateStore({ location: stateLocation(env), credentials, labOnly: true, timeoutMs: 8000 });
+      await assert.rejects(store.read(undefined), (e: unknown) => LifeboatError.is(e, 'authFailed') && /answers but refuses the S3 credentials from a test/.test(e.message) && /MinIO is up/.test(e.message), credentials.source);
+      await assert.rejects(store.listVersions(), (e: unknown) => LifeboatError.is(e, 'authFailed'));
+      await assert.rejects(store.health(), (e: unknown) => LifeboatError.is(e, 'authFailed'), 'health must not say "down"');
+      await assert.rejects(planFallback(env, { ...good, store, credentials }, signal()), (e: unknown) => LifeboatError.is(e, 'authFailed'));
+    }
+    assert.equal(readFileSync(env.backendPath!, 'utf8'), backendBefore, 'backend.tf untouched');
+    assert.ok(!existsSync(path.join(env.dir, 'terraform.tfstate')));
+  });
+
+  it('fallback of a terraform block that also holds required_version and required_providers: the environment keeps its S3 history, and returns', async () => {
+    const bucket = await scratchBucket('pinned');
+    const root = scratchRepo(bucket);
+    const pinned = pinVersions(root);
+    const dir = path.join(root, 'infrastructure/proxmox/environments/prod');
+    let env = await prodEnv(root);
+    const deps = await depsFor(root, env);
+    assert.equal((await createTerraformRunner().run(['init', '-input=false'], { cwd: dir, env: lab.processEnv })).code, 0);
+    const fb = await planFallback(env, deps, signal());
+    const r1 = await runPlan(fb.plan, { signal: signal(), log: silentLog });
+    assert.equal(r1.status, 'succeeded', JSON.stringify(r1.steps.map((s) => [s.id, s.status, s.error?.message])));
+    assert.match(readFileSync(path.join(dir, 'backend.tf'), 'utf8'), /^terraform \{\n {2}required_version/, 'the terraform block stays');
+    env = await prodEnv(root);
+    assert.equal(env.backend.type, 'local');
+    assert.ok(env.backend.type === 'local' && env.backend.commentedOut?.bucket === bucket && env.backend.lifeboatFallback === true, JSON.stringify(env.backend));
+    // The history is still reachable from the local environment.
+    const location = stateLocation(env);
+    assert.equal(location.localNow, true);
+    assert.ok((await listStateVersions(deps.store)).length >= 5);
+    const back = await planReturn(env, await depsFor(root, env), {}, signal());
+    const r2 = await runPlan(back.plan, { signal: signal(), log: silentLog });
+    assert.equal(r2.status, 'succeeded', JSON.stringify(r2.steps.map((s) => [s.id, s.status, s.error?.message])));
+    assert.equal(readFileSync(path.join(dir, 'backend.tf'), 'utf8'), pinned);
+    assert.equal(r2.facts.planResult, 'no-changes');
+  });
 
   it('lists more than 1,000 versions across pages, delete markers included, newest first', async () => {
     const bucket = `lbs-paging-${Date.now().toString(36)}`;
@@ -415,6 +472,54 @@ describe('state recovery against the lab (radosgw + Terraform stand-in)', functi
       const r = cli(['restore-tfstate', '--env', 'prod', '--restore', 'current~1'], lab.paths.workspace);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /Not confirmed \(no terminal to ask on\): nothing was changed/);
+    });
+
+    /** The lab's environment without any S3 credential (nor the minio block's password variable). */
+    const withoutCredentials = () => Object.fromEntries(Object.entries(lab.processEnv).filter(([k]) => !['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER'].includes(k)));
+
+    it('--fallback without S3 credentials goes on from the newest safety copy and says MinIO was not consulted; after it, --list still reads the history (pinned terraform block)', async () => {
+      const bucket = await scratchBucket('nocreds');
+      const root = scratchRepo(bucket);
+      pinVersions(root);
+      const dir = path.join(root, 'infrastructure/proxmox/environments/prod');
+      await writeSafetyCopy(path.join(root, '.lifeboat/safety/prod-2026-11-22T10-00-00Z-serial1.tfstate'), Buffer.from(await readObject(s3, bucket, 'terraform.tfstate')));
+      const r = spawnSync(process.execPath, [path.join(lab.paths.repo, 'dist/cli.js'), 'restore-tfstate', '--env', 'prod', '--fallback', '--force', '--json'], { cwd: root, env: { ...withoutCredentials(), LANG: 'C' }, encoding: 'utf8', timeout: 120000 });
+      assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
+      assert.match(r.stderr, /MinIO: http:\/\/\S+ not consulted: no S3 credentials/);
+      assert.match(r.stderr, /MinIO was not consulted \(no S3 credentials\)/);
+      const j = JSON.parse(r.stdout) as { status: string; plan: { result: string } };
+      assert.equal(j.status, 'succeeded');
+      assert.equal(j.plan.result, 'no-changes');
+      assert.ok(existsSync(path.join(dir, 'terraform.tfstate')));
+      // On the local fallback, with credentials again: the history is listed, shown and diffed.
+      const list = cli(['restore-tfstate', '--env', 'prod', '--list', '--json'], root);
+      assert.equal(list.code, 0, list.stderr);
+      assert.ok((JSON.parse(list.stdout) as { versions: unknown[] }).versions.length >= 5);
+      assert.equal(cli(['restore-tfstate', '--env', 'prod', '--show', 'current', '--json'], root).code, 0);
+      assert.equal(cli(['restore-tfstate', '--env', 'prod', '--diff', 'current~1', '--json'], root).code, 0);
+    });
+
+    it('--list --nodes compares each version with the guests the nodes run; --show counts resources as --list does', async () => {
+      const bucket = await scratchBucket('nodes');
+      // A version whose one resource block holds two instances (count/for_each): 2 resources, not 1.
+      const current = JSON.parse(await readObject(s3, bucket, 'terraform.tfstate')) as { serial: number; resources: { instances: unknown[] }[] };
+      const multi = { ...current, serial: current.serial + 1, resources: [...current.resources.slice(1), { ...current.resources[0]!, instances: [...current.resources[0]!.instances, { ...(current.resources[0]!.instances[0] as object), index_key: 'copy' }] }] };
+      await s3.putObject(bucket, 'terraform.tfstate', Buffer.from(JSON.stringify(multi)), Buffer.byteLength(JSON.stringify(multi)));
+      const root = scratchRepo(bucket);
+      const r = cli(['restore-tfstate', '--env', 'prod', '--list', '--nodes', '--json'], root);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as { nodesCompared: boolean; versions: { versionId: string; resources?: number; valid?: boolean; nodes?: { notOnNodes: { vmid: number }[]; notInState: { vmid: number; name?: string }[] } }[] };
+      assert.equal(j.nodesCompared, true);
+      assert.ok(j.versions.filter((v) => v.valid).every((v) => v.nodes !== undefined), 'every valid version is compared');
+      // The seeded history has a version that lost a guest: the nodes run it, the version does not know it.
+      assert.ok(j.versions.some((v) => (v.nodes?.notInState.length ?? 0) > 0), JSON.stringify(j.versions.map((v) => v.nodes)));
+      const human = cli(['restore-tfstate', '--env', 'prod', '--list', '--nodes'], root);
+      assert.match(human.stdout, /VS NODES/);
+      const show = cli(['restore-tfstate', '--env', 'prod', '--show', 'current'], root);
+      const listed = j.versions[0]!.resources;
+      assert.equal(listed, current.resources.reduce((n, x) => n + x.instances.length, 0) + 1);
+      assert.match(show.stderr, new RegExp(`serial \\d+, ${listed} resources`), show.stderr);
+      assert.equal(cli(['restore-tfstate', '--env', 'prod', '--show', 'current', '--nodes'], root).code, 2, '--nodes goes with --list');
     });
 
     it('--fallback with MinIO unreachable and no local copy: the state is lost, nothing changes, the terraform import list is printed', async () => {

@@ -4,7 +4,8 @@
  * `NextKeyMarker`/`NextVersionIdMarker` page by page (1,000 per page) until `IsTruncated` is false.
  * minio-js puts a page's versions before its delete markers, so the result is re-sorted by date.
  * Version ids are opaque strings. Connection failures become `storeUnreachable` (`sent: false` when
- * the request never reached the server), missing versions `versionNotFound`.
+ * the request never reached the server), missing versions `versionNotFound`, and refused credentials
+ * `authFailed`: a server that answers 403 is up, and must never be taken for a MinIO that is down.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -28,6 +29,8 @@ function loopbackOnly(host: string): boolean {
 /** Errors that mean the request never reached the server. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 const NETWORK = new Set([...NOT_SENT, 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'ESOCKETTIMEDOUT', 'UND_ERR_SOCKET', 'TIMEOUT']);
+/** S3 codes of a server that answered and refused the credentials (minio-js names a bodiless 403 AccessDenied). */
+const REFUSED = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'AllAccessDisabled', 'InvalidSecurity', 'AccountProblem']);
 
 function codeOf(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
@@ -68,6 +71,10 @@ export function createMinioStateStore(options: MinioStoreOptions): StateStore {
     const message = err instanceof Error ? err.message : String(err);
     if (code && NETWORK.has(code)) {
       throw new LifeboatError('storeUnreachable', `${endpoint} did not answer (${op}: ${code})`, { sent: NOT_SENT.has(code) ? false : undefined, code, endpoint }, { cause: err });
+    }
+    if (code && REFUSED.has(code)) {
+      const why = code === 'AccessDenied' ? 'access denied' : code === 'InvalidAccessKeyId' ? 'unknown access key' : code === 'SignatureDoesNotMatch' ? 'wrong secret key' : code;
+      throw new LifeboatError('authFailed', `${endpoint} answers but refuses the S3 credentials from ${credentials.source} (${op} on bucket ${location.bucket}: ${why}). MinIO is up: nothing was read or changed. Correct the access key or secret key (or the user's rights on ${location.bucket}) and try again.`, { code, endpoint, bucket: location.bucket, source: credentials.source }, { cause: err });
     }
     if (code === 'NoSuchVersion' || (versionId && (code === 'InvalidArgument' || code === 'NoSuchKey'))) {
       throw new LifeboatError('versionNotFound', `version ${versionId ?? ''} of ${location.bucket}/${location.key} does not exist`, { version: versionId, bucket: location.bucket }, { cause: err });
@@ -200,7 +207,8 @@ export function createMinioStateStore(options: MinioStoreOptions): StateStore {
         const exists = await guarded('HeadBucket', signal, () => c().bucketExists(location.bucket));
         return exists ? { ok: true } : { ok: false, error: `bucket ${location.bucket} does not exist` };
       } catch (err) {
-        if (CancelledError.is(err)) throw err;
+        // Refused credentials are not "down": the caller must not fall back on them.
+        if (CancelledError.is(err) || LifeboatError.is(err, 'authFailed')) throw err;
         return { ok: false, error: err instanceof Error ? err.message : String(err) };
       }
     },

@@ -1,7 +1,11 @@
 /**
  * Turns the parsed HCL of one environment folder (terraform.tfvars, backend.tf, *.tf) into an
- * EnvironmentConfig. Pure: the caller reads the files; tests feed text directly.
+ * EnvironmentConfig. Pure, but for one thing: when backend.tf no longer names its s3 backend even in
+ * comments, `readBackend` looks in the folder for Lifeboat's own backups of backend.tf. The caller
+ * reads the other files; tests feed text directly.
  */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import {
   asBool, asNumber, asString, asStringList, entry, findPlaceholder, objectEntries, parseHcl,
   type HclBlock, type HclDocument, type HclEntry, type HclValue, type Range,
@@ -77,7 +81,7 @@ export async function readEnvironment(src: EnvironmentSources): Promise<Environm
     backup: readBackup(entry(top, 'backup')),
     minio: readMinio(entry(top, 'minio'), src.env),
     monitoring,
-    backend: src.backendText === undefined ? { type: 'local', commentedOut: undefined } : await readBackend(src.backendText),
+    backend: src.backendText === undefined ? { type: 'local', commentedOut: undefined } : await readBackend(src.backendText, { dir: src.dir }),
     modules: src.terraformFiles.flatMap((doc) => doc.body.blocks.filter((b) => b.type === 'module').map((b) => b.labels[0] ?? '')).filter(Boolean),
     blocks,
   };
@@ -192,22 +196,91 @@ function readMonitoring(e: HclEntry | undefined, env: Env): MonitoringSettings |
   };
 }
 
+/** Lifeboat's backups of backend.tf are `backend.tf.lifeboat-<timestamp>.bak` next to it. */
+export const BACKEND_BACKUP_INFIX = '.lifeboat-';
+
+/** The note Lifeboat writes above the backend it comments out (`Lifeboat fallback <ISO date>: …`). */
+export const FALLBACK_NOTE = 'Lifeboat fallback';
+
 /**
  * `terraform { backend "s3" {...} }`. A backend that is commented out (the monitoring environment
- * keeps its state local until MinIO exists) is parsed from the uncommented text so Lifeboat knows
- * where the state will go once MinIO is back.
+ * keeps its state local until MinIO exists; Lifeboat's fallback comments it out while MinIO is down)
+ * is parsed from the uncommented text so Lifeboat knows where the state goes once MinIO is back:
+ * either a whole commented `terraform {` block, or a lone commented `backend "s3" {` block inside a
+ * `terraform {}` that also holds `required_version`, `required_providers`… (what the fallback
+ * leaves). When backend.tf names no s3 backend at all, the newest of Lifeboat's backups of it in
+ * `options.dir` that does is used.
  */
-export async function readBackend(text: string): Promise<BackendConfig> {
+export async function readBackend(text: string, options: { readonly dir?: string } = {}): Promise<BackendConfig> {
   const doc = await parseHcl(text);
   const active = findS3Backend(doc.body.blocks);
   if (active) return active;
-  // Uncomment from the first commented `terraform {` line on; the prose comments above it are not HCL.
+  const noted = text.includes(`${FALLBACK_NOTE} `);
+  const commented = await commentedS3Backend(text);
+  const backup = options.dir ? await newestBackendBackup(options.dir) : undefined;
+  // Lifeboat's note, or its backup of the s3 backend.tf next to a local one: a Lifeboat fallback.
+  if (commented) return { type: 'local', commentedOut: commented, ...(noted || backup ? { lifeboatFallback: true } : {}) };
+  if (backup) return { type: 'local', commentedOut: backup.backend, lifeboatFallback: true };
+  return { type: 'local', commentedOut: undefined, ...(noted ? { lifeboatFallback: true } : {}) };
+}
+
+async function commentedS3Backend(text: string): Promise<S3Backend | undefined> {
+  // Only comment lines count, uncommented; the others become blank so line numbers stay.
   const lines = text.split('\n').map((line) => (/^\s*(#|\/\/)/.test(line) ? line.replace(/^(\s*)(#|\/\/) ?/, '$1') : ''));
+  // A whole commented `terraform {` block: from its first line on (prose comments above are not HCL).
   const start = lines.findIndex((line) => /^\s*terraform\s*\{/.test(line));
-  if (start < 0) return { type: 'local', commentedOut: undefined };
-  const uncommented = lines.slice(start).join('\n');
-  const commented = findS3Backend((await parseHcl(uncommented)).body.blocks);
-  return { type: 'local', commentedOut: commented ? { ...commented, range: undefined } : undefined };
+  if (start >= 0) {
+    const found = findS3Backend((await parseHcl(lines.slice(start).join('\n'))).body.blocks);
+    if (found) return { ...found, range: undefined };
+  }
+  // A lone commented `backend "s3" {` block: its own lines, wrapped in a terraform block.
+  const backend = lines.findIndex((line) => /^\s*backend\s+"s3"\s*\{/.test(line));
+  if (backend < 0) return undefined;
+  const block = lines.slice(backend, blockEnd(lines, backend) + 1);
+  const found = findS3Backend((await parseHcl(['terraform {', ...block, '}'].join('\n'))).body.blocks);
+  return found ? { ...found, range: undefined } : undefined;
+}
+
+/** The line where the block opened on `lines[first]` closes (braces outside strings), or the last line. */
+function blockEnd(lines: readonly string[], first: number): number {
+  let depth = 0;
+  for (let i = first; i < lines.length; i++) {
+    let inString = false;
+    const line = lines[i]!;
+    for (let c = 0; c < line.length; c++) {
+      const ch = line[c];
+      if (inString) {
+        if (ch === '\\') c++;
+        else if (ch === '"') inString = false;
+      } else if (ch === '"') inString = true;
+      else if (ch === '#') break;
+      else if (ch === '{') depth++;
+      else if (ch === '}' && --depth === 0) return i;
+    }
+  }
+  return lines.length - 1;
+}
+
+/** The newest `backend.tf.lifeboat-<timestamp>.bak` of `dir` that holds an active s3 backend. */
+export async function newestBackendBackup(dir: string): Promise<{ path: string; backend: S3Backend; text: string } | undefined> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return undefined;
+  }
+  const prefix = `backend.tf${BACKEND_BACKUP_INFIX}`;
+  for (const name of names.filter((n) => n.startsWith(prefix) && n.endsWith('.bak')).sort().reverse()) {
+    let backupText: string;
+    try {
+      backupText = await fs.readFile(path.join(dir, name), 'utf8');
+    } catch {
+      continue;
+    }
+    const found = findS3Backend((await parseHcl(backupText)).body.blocks);
+    if (found) return { path: path.join(dir, name), backend: found, text: backupText };
+  }
+  return undefined;
 }
 
 function findS3Backend(blocks: readonly HclBlock[]): S3Backend | undefined {

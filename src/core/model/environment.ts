@@ -79,8 +79,14 @@ export type BackendConfig =
   | S3Backend
   | {
       readonly type: 'local';
-      /** The backend file had an s3 backend in comments (the monitoring environment's bootstrap case). */
+      /**
+       * The s3 backend this environment returns to: in backend.tf's comments (the monitoring
+       * environment's bootstrap case, or a Lifeboat fallback), else in Lifeboat's newest backup of
+       * backend.tf (`backend.tf.lifeboat-<timestamp>.bak`).
+       */
       readonly commentedOut: S3Backend | undefined;
+      /** Set (true) when Lifeboat switched this environment to the local backend (its fallback note or backup). */
+      readonly lifeboatFallback?: boolean;
     };
 
 export interface EnvironmentConfig {

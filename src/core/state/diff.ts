@@ -4,7 +4,7 @@
  */
 import type { DeclaredGuest } from '../model/environment';
 import type { Guest, Inventory } from '../inventory/model';
-import { instances, type TerraformStateV4 } from './model';
+import { instances, stateGuests, type StateGuestRef, type TerraformStateV4 } from './model';
 
 export interface ChangedResource {
   readonly address: string;
@@ -51,6 +51,11 @@ export function diffStates(from: TerraformStateV4, to: TerraformStateV4): StateD
   };
 }
 
+/** Whether two states hold the same content (key order aside): same serial, lineage, outputs, resources… */
+export function sameState(a: TerraformStateV4, b: TerraformStateV4): boolean {
+  return stable(a) === stable(b);
+}
+
 /** JSON with sorted keys, so attribute order does not count as a change. */
 function stable(v: unknown): string {
   return JSON.stringify(v, (_k, value: unknown) =>
@@ -58,13 +63,6 @@ function stable(v: unknown): string {
       ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y)))
       : value,
   ) ?? 'undefined';
-}
-
-export interface StateGuestRef {
-  readonly address: string;
-  readonly vmid: number;
-  readonly node: string | undefined;
-  readonly name: string | undefined;
 }
 
 export interface InventoryComparison {
@@ -76,24 +74,16 @@ export interface InventoryComparison {
   readonly matched: readonly StateGuestRef[];
 }
 
-/** Proxmox guests a state version manages (`vm_id` attributes of the bpg resources). */
-export function stateGuests(state: TerraformStateV4): StateGuestRef[] {
-  return instances(state)
-    .filter((i) => i.resource.mode === 'managed' && typeof i.attributes['vm_id'] === 'number')
-    .map((i) => ({
-      address: i.address,
-      vmid: i.attributes['vm_id'] as number,
-      node: typeof i.attributes['node_name'] === 'string' ? i.attributes['node_name'] : undefined,
-      name: typeof i.attributes['name'] === 'string' ? i.attributes['name'] : typeof i.attributes['description'] === 'string' ? i.attributes['description'] : undefined,
-    }));
-}
-
 /**
  * Compares a version with the nodes. `declared` (the environment's tfvars guests) limits the
  * reverse direction to this environment's guests; without it every guest counts.
  */
 export function compareWithInventory(state: TerraformStateV4, inventory: Inventory, declared?: readonly DeclaredGuest[]): InventoryComparison {
-  const refs = stateGuests(state);
+  return compareGuestsWithInventory(stateGuests(state), inventory, declared);
+}
+
+/** The same comparison from the guests a version's metadata recorded (no second read of the version). */
+export function compareGuestsWithInventory(refs: readonly StateGuestRef[], inventory: Inventory, declared?: readonly DeclaredGuest[]): InventoryComparison {
   const live = new Set(inventory.guests.map((g) => g.vmid));
   const inState = new Set(refs.map((r) => r.vmid));
   const ours = (g: Guest) => !declared || declared.some((d) => (d.vmid !== undefined && d.vmid === g.vmid) || (d.name === g.name && (d.kind === 'vm') === (g.type === 'qemu')));

@@ -11,16 +11,28 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LifeboatError } from '../errors';
 import { parseHcl } from '../config/hcl';
-import { readBackend } from '../config/tfvars';
+import { BACKEND_BACKUP_INFIX, FALLBACK_NOTE, newestBackendBackup, readBackend } from '../config/tfvars';
 import type { EnvironmentConfig, S3Backend } from '../model/environment';
+import type { StateStore } from '../ports';
 import { msg, type Message } from '../procedure/message';
 import type { Plan, Step } from '../procedure/types';
+import { sameState } from './diff';
 import { parseState, serializeState, type TerraformStateV4 } from './model';
 import { fileTimestamp, newestSafetyCopy, safetyCopyPath, sha256, writeSafetyCopy } from './safety';
 import { TF_INIT_MIGRATE, TF_INIT_RECONFIGURE } from './terraform';
 import { requireNoLock, requireVersioning, terraformCheckSteps, type StateDeps } from './restore';
 
-export const BACKUP_SUFFIX = '.lifeboat-';
+/** Lifeboat's copies of files it replaces: `<file>.lifeboat-<timestamp>.bak`. */
+export const BACKUP_SUFFIX = BACKEND_BACKUP_INFIX;
+export { newestBackendBackup };
+
+/**
+ * The fallback's dependencies: `store` is undefined when there are no S3 credentials. MinIO is
+ * then "not usable" and the fallback works from the local state or the newest safety copy, saying
+ * so; credentials that MinIO refuses are another matter (`authFailed`: it answers, so its state may
+ * be newer than any local copy) and stop the fallback.
+ */
+export type FallbackDeps = Omit<StateDeps, 'store'> & { readonly store: StateStore | undefined };
 
 export interface FallbackFacts {
   readonly environment: string;
@@ -30,6 +42,8 @@ export interface FallbackFacts {
   readonly bucket: string;
   readonly endpoint: string;
   readonly s3Reachable: boolean;
+  /** False when MinIO was not asked at all (no S3 credentials). */
+  readonly s3Consulted: boolean;
   /** Where the local state comes from. */
   readonly stateSource: 's3' | 'local-file' | 'safety-copy';
   readonly stateSourcePath: string | undefined;
@@ -71,17 +85,21 @@ async function copyVerified(from: string, to: string): Promise<void> {
   if (sha256(await fs.readFile(to)) !== sha256(body)) throw new LifeboatError('safetyPointFailed', `the copy ${to} does not match ${from}`, { path: to });
 }
 
-export async function planFallback(env: EnvironmentConfig, deps: StateDeps, signal?: AbortSignal): Promise<{ plan: Plan; facts: FallbackFacts }> {
+export async function planFallback(env: EnvironmentConfig, deps: FallbackDeps, signal?: AbortSignal): Promise<{ plan: Plan; facts: FallbackFacts }> {
   const now = (deps.now ?? (() => new Date()))();
   if (env.backend.type !== 's3' || !env.backendPath) {
     throw new LifeboatError('invalidValue', `environment ${env.name} already uses a local backend${env.backend.type === 'local' && env.backend.commentedOut ? ' (its s3 backend is commented out)' : ''}: nothing to fall back from`, { field: 'environment', value: env.name, expected: 'an environment on its s3 backend' });
   }
   const backend = env.backend;
   const store = deps.store;
-  const health = await store.health(signal);
+  const endpoint = store?.endpoint ?? backend.endpoint ?? '';
+  // A refusal of the credentials (authFailed) is not caught here: MinIO answers, so it is not down.
+  const health = store ? await store.health(signal) : { ok: false as const, error: 'not consulted: no S3 credentials' };
   const localState = path.join(env.dir, 'terraform.tfstate');
   let source: { kind: FallbackFacts['stateSource']; path: string | undefined; body: Buffer; state: TerraformStateV4 };
-  if (health.ok) {
+  if (health.ok && store) {
+    // MinIO still answers: a Terraform run holding the lock may be writing the state right now.
+    await requireNoLock(store, signal);
     const body = await store.read(undefined, signal);
     const parsed = parseState(body);
     if (!parsed.ok) throw new LifeboatError('invalidState', `the current state in ${store.bucket} is not valid (${parsed.reason}): restore a good version first (--list, --restore)`, {});
@@ -91,8 +109,10 @@ export async function planFallback(env: EnvironmentConfig, deps: StateDeps, sign
     const copy = local ? undefined : await newestSafetyCopy(deps.root, env.name);
     if (local) source = { kind: 'local-file', path: localState, body: local.body, state: local.state };
     else if (copy) source = { kind: 'safety-copy', path: copy.path, body: copy.body, state: copy.state };
-    else {
-      throw new LifeboatError('storeUnreachable', `MinIO (${store.endpoint}) is unreachable (${health.error}) and there is no local copy of the ${env.name} state (no ${localState}, no safety copy under .lifeboat/safety): the state is lost. Nothing was changed. Rebuild it with terraform import (lifeboat restore-tfstate --env ${env.name} --fallback lists the commands), or bring MinIO back.`, { stateLost: true, environment: env.name });
+    else if (!store) {
+      throw new LifeboatError('storeUnreachable', `there is no local copy of the ${env.name} state (no ${localState}, no safety copy under .lifeboat/safety) and MinIO (${endpoint}) was not consulted: there are no S3 credentials. Nothing was changed. If MinIO still answers, give the credentials so the state can be read from it; if MinIO is gone too, the state is lost: rebuild it with terraform import.`, { stateLost: true, noCredentials: true, environment: env.name });
+    } else {
+      throw new LifeboatError('storeUnreachable', `MinIO (${endpoint}) is unreachable (${health.ok ? '' : health.error}) and there is no local copy of the ${env.name} state (no ${localState}, no safety copy under .lifeboat/safety): the state is lost. Nothing was changed. Rebuild it with terraform import (the import guide lists the commands), or bring MinIO back.`, { stateLost: true, environment: env.name });
     }
   }
 
@@ -101,10 +121,10 @@ export async function planFallback(env: EnvironmentConfig, deps: StateDeps, sign
   const facts: FallbackFacts = {
     environment: env.name, dir: env.dir, backendFile: env.backendPath, backendBackup,
     bucket: backend.bucket ?? '', endpoint: backend.endpoint ?? '',
-    s3Reachable: health.ok, stateSource: source.kind, stateSourcePath: source.path,
+    s3Reachable: health.ok, s3Consulted: store !== undefined, stateSource: source.kind, stateSourcePath: source.path,
     serial: source.state.serial, lineage: source.state.lineage, localState, initArgs,
   };
-  const header = `Lifeboat fallback ${now.toISOString()}: the s3 backend below is commented out while MinIO is unavailable.\nThe original file is ${path.basename(backendBackup)}; go back with: lifeboat restore-tfstate --env ${env.name} --return`;
+  const header = `${FALLBACK_NOTE} ${now.toISOString()}: the s3 backend below is commented out while MinIO is unavailable.\nThe original file is ${path.basename(backendBackup)}; go back with: lifeboat restore-tfstate --env ${env.name} --return`;
 
   const steps: Step[] = [
     {
@@ -154,6 +174,8 @@ export async function planFallback(env: EnvironmentConfig, deps: StateDeps, sign
       ctx.facts.set('backendRewritten', 'true');
       const check = await readBackend(await fs.readFile(env.backendPath!, 'utf8'));
       if (check.type !== 'local') throw new LifeboatError('invalidState', 'backend.tf still has an active s3 backend after the rewrite', {});
+      // Discovery must still find the bucket in the comments, or the environment would lose its history.
+      if (check.commentedOut?.bucket !== backend.bucket) throw new LifeboatError('invalidState', `backend.tf no longer names the s3 backend ${backend.bucket ?? ''} in its comments after the rewrite`, {});
       return msg('backend.tf now selects the local backend; the s3 block is kept in comments');
     },
   });
@@ -161,11 +183,12 @@ export async function planFallback(env: EnvironmentConfig, deps: StateDeps, sign
 
   const summary = [
     { label: msg('Environment'), value: `${env.name} (${env.dir})` },
-    { label: msg('MinIO'), value: health.ok ? `${store.endpoint} answers` : `${store.endpoint} unreachable: ${health.error}` },
+    { label: msg('MinIO'), value: health.ok ? `${endpoint} answers` : store ? `${endpoint} unreachable: ${health.error}` : `${endpoint} not consulted: no S3 credentials` },
     { label: msg('Local state'), value: `${localState} ← ${source.kind === 's3' ? `S3 current (serial ${source.state.serial})` : `${source.path ?? ''} (serial ${source.state.serial})`}` },
     { label: msg('backend.tf backup'), value: backendBackup },
   ];
   const warnings: Message[] = [];
+  if (!store) warnings.push(msg('MinIO was not consulted (no S3 credentials): if it still answers, its state may be newer than {0}', source.path ?? localState));
   if (source.kind === 'safety-copy') warnings.push(msg('The local state comes from the safety copy {0}: anything applied after it was made is not in it; the plan will show it', source.path ?? ''));
   if (source.kind === 'local-file') warnings.push(msg('The existing {0} (serial {1}) is used as the state: check it is the newest you have', localState, source.state.serial));
   warnings.push(msg('While on the local backend there is no locking and no history: one operator, one machine, until the return to S3'));
@@ -201,22 +224,6 @@ async function readLocalState(file: string): Promise<{ body: Buffer; state: Terr
   } catch {
     return undefined;
   }
-}
-
-/** The newest `backend.tf.lifeboat-<timestamp>.bak` of an environment that holds an s3 backend. */
-export async function newestBackendBackup(dir: string): Promise<{ path: string; backend: S3Backend; text: string } | undefined> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return undefined;
-  }
-  for (const name of names.filter((n) => n.startsWith(`backend.tf${BACKUP_SUFFIX}`) && n.endsWith('.bak')).sort().reverse()) {
-    const text = await fs.readFile(path.join(dir, name), 'utf8');
-    const b = await readBackend(text);
-    if (b.type === 's3') return { path: path.join(dir, name), backend: b, text };
-  }
-  return undefined;
 }
 
 export interface ReturnOptions {
@@ -273,11 +280,16 @@ export async function planReturn(env: EnvironmentConfig, deps: StateDeps, option
     if (!LifeboatError.is(err, 'versionNotFound')) throw err;
   }
   const newer = s3 !== undefined && s3.serial > local.state.serial;
-  if (newer && !options.preferLocal) {
-    throw new LifeboatError('invalidState', `the S3 state has serial ${s3!.serial}, newer than the local state's ${local.state.serial}: someone wrote to S3 after the fallback. Nothing was changed. Compare them (--diff current with ${localState}); to send the local state anyway, choose it explicitly (--prefer-local): S3 keeps the newer one in its history.`, { s3Serial: s3!.serial, localSerial: local.state.serial });
+  // Both sides wrote once since the fallback: the same serial with other content is a divergence, not a tie.
+  const sameSerialOtherContent = s3 !== undefined && s3.serial === local.state.serial && !sameState(s3, local.state);
+  if ((newer || sameSerialOtherContent) && !options.preferLocal) {
+    const what = newer
+      ? `the S3 state has serial ${s3!.serial}, newer than the local state's ${local.state.serial}: someone wrote to S3 after the fallback`
+      : `the S3 state and the local state both have serial ${local.state.serial} but different contents: both were written after the fallback`;
+    // `s3Conflict` lets each surface offer the explicit choice its own way (a dialog, --prefer-local).
+    throw new LifeboatError('invalidState', `${what}. Nothing was changed. Compare them (--diff current with ${localState}); to send the local state anyway, choose it explicitly (--prefer-local): S3 keeps its version in its history.`, { s3Conflict: newer ? 'newer' : 'diverged', s3Serial: s3!.serial, localSerial: local.state.serial, localState });
   }
-  // Roll forward over S3 when it is newer (explicit choice) or at the same serial with other content.
-  const sameSerialOtherContent = s3 !== undefined && s3.serial === local.state.serial && JSON.stringify(s3) !== JSON.stringify(local.state);
+  // Roll forward over S3 when it is newer or diverged (explicit choice).
   const pushedSerial = s3 && (newer || sameSerialOtherContent) ? s3.serial + 1 : local.state.serial;
   const safety = safetyCopyPath(deps.root, env.name, now, local.state.serial);
   const facts: ReturnFacts = {
@@ -382,6 +394,7 @@ export async function planReturn(env: EnvironmentConfig, deps: StateDeps, option
 
   const warnings: Message[] = [];
   if (newer) warnings.push(msg('The S3 state (serial {0}) is NEWER than the local one ({1}); you chose the local state: S3 keeps the newer one in its history', s3!.serial, local.state.serial));
+  if (sameSerialOtherContent) warnings.push(msg('The S3 state has the same serial ({0}) as the local one but other contents; you chose the local state: it is sent with serial {1}, and S3 keeps its version in its history', local.state.serial, pushedSerial));
   if (s3 && s3.lineage !== local.state.lineage) warnings.push(msg('The lineage of the S3 state ({0}) differs from the local one ({1})', s3.lineage, local.state.lineage));
   if (s3Invalid) warnings.push(msg('The current S3 state is not valid ({0}); it stays in the history', s3Invalid));
   return {
@@ -425,23 +438,132 @@ export interface ImportCommand {
   /** bpg/proxmox import id: `<node>/<vmid>`; undefined when no node runs a guest of that name. */
   readonly id: string | undefined;
   readonly command: string;
+  /** Why the id is a placeholder, when it is. */
   readonly note: string | undefined;
+  /** Why the address is a guess (no module block or module code says it), when it is one. */
+  readonly assumed: string | undefined;
+}
+
+/** What the environment's own `*.tf` say about where guests live in the state. */
+export interface TerraformLayout {
+  /** `module "<name>" { for_each = …, source = … }` blocks; `resources` when the module's code could be read. */
+  readonly modules: readonly { readonly name: string; readonly forEach: string | undefined; readonly source: string | undefined; readonly resources: readonly LayoutResource[] | undefined }[];
+  /** Proxmox guest resources declared directly in the environment. */
+  readonly resources: readonly LayoutResource[];
+}
+
+export interface LayoutResource {
+  readonly type: string;
+  readonly name: string;
+  /** The `for_each` (or `count`) expression, as written. */
+  readonly forEach: string | undefined;
+}
+
+const GUEST_TYPES = { qemu: 'proxmox_virtual_environment_vm', lxc: 'proxmox_virtual_environment_container' } as const;
+
+async function terraformBlocks(dir: string): Promise<import('../config/hcl').HclBlock[]> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.tf')).sort();
+  } catch {
+    return [];
+  }
+  const blocks = [];
+  for (const name of names) {
+    try {
+      blocks.push(...(await parseHcl(await fs.readFile(path.join(dir, name), 'utf8'))).body.blocks);
+    } catch {
+      // An unreadable file only makes the guide guess more.
+    }
+  }
+  return blocks;
+}
+
+function expressionText(v: import('../config/hcl').HclValue | undefined): string | undefined {
+  if (!v) return undefined;
+  return v.kind === 'expression' ? v.text : v.kind === 'string' ? v.value : undefined;
+}
+
+function guestResources(blocks: readonly import('../config/hcl').HclBlock[]): LayoutResource[] {
+  return blocks
+    .filter((b) => b.type === 'resource' && (Object.values(GUEST_TYPES) as string[]).includes(b.labels[0] ?? ''))
+    .map((b) => ({
+      type: b.labels[0]!,
+      name: b.labels[1] ?? '',
+      forEach: expressionText(b.body.attributes.find((a) => a.key === 'for_each' || a.key === 'count')?.value),
+    }));
 }
 
 /**
- * The `terraform import` commands that rebuild a lost state: one per guest declared in tfvars
- * (`module.vms["<name>"]…` / `module.containers["<name>"]…`) and, in the environment that has them,
- * the `minio` and `monitoring_stack` modules; VMIDs and nodes from the nodes' inventory by name.
+ * Reads the module blocks (and their `for_each`) and the guest resources of an environment's
+ * `*.tf`, and, for a module whose `source` is a local folder, the guest resources in its code: the
+ * real addresses the state used, where the repository says them.
  */
-export function importGuide(env: EnvironmentConfig, guests: readonly { vmid: number; name: string | undefined; node: string; type: 'qemu' | 'lxc' }[]): ImportCommand[] {
-  const entries: { address: string; name: string; type: 'qemu' | 'lxc'; vmid: number | undefined }[] = [];
+export async function readTerraformLayout(dir: string): Promise<TerraformLayout> {
+  const blocks = await terraformBlocks(dir);
+  const modules = [];
+  for (const m of blocks.filter((b) => b.type === 'module' && b.labels[0])) {
+    const source = expressionText(m.body.attributes.find((a) => a.key === 'source')?.value);
+    const local = source && /^\.\.?\//.test(source) ? path.resolve(dir, source) : undefined;
+    const code = local ? await terraformBlocks(local) : [];
+    modules.push({
+      name: m.labels[0]!,
+      forEach: expressionText(m.body.attributes.find((a) => a.key === 'for_each' || a.key === 'count')?.value),
+      source,
+      resources: code.length ? guestResources(code) : undefined,
+    });
+  }
+  return { modules, resources: guestResources(blocks) };
+}
+
+/** `for_each = var.vms` (or `local.vms`, `merge(var.vms, …)`) iterates over the tfvars map `collection`. */
+function iterates(forEach: string | undefined, collection: string): boolean {
+  return forEach !== undefined && new RegExp(`\\b${collection}\\b`).test(forEach);
+}
+
+/** Where a guest of the tfvars map `collection` lives in the state, from the layout; a guess, said so, otherwise. */
+function guestAddress(layout: TerraformLayout, collection: 'vms' | 'containers', guest: string, type: 'qemu' | 'lxc'): { address: string; assumed: string | undefined } {
+  const resourceType = GUEST_TYPES[type];
+  const key = JSON.stringify(guest);
+  const direct = layout.resources.find((r) => r.type === resourceType && iterates(r.forEach, collection));
+  if (direct) return { address: `${direct.type}.${direct.name}[${key}]`, assumed: undefined };
+  const module = layout.modules.find((m) => iterates(m.forEach, collection));
+  if (module) {
+    const inner = module.resources?.filter((r) => r.type === resourceType) ?? [];
+    if (inner.length === 1 && !inner[0]!.forEach) return { address: `module.${module.name}[${key}].${resourceType}.${inner[0]!.name}`, assumed: undefined };
+    return {
+      address: `module.${module.name}[${key}].${resourceType}.this`,
+      assumed: module.resources ? `the code of module.${module.name} declares ${inner.length} ${resourceType} resources: check the name` : `module.${module.name}'s code (${module.source ?? '?'}) could not be read: the resource name "this" is assumed`,
+    };
+  }
+  return { address: `module.${collection}[${key}].${resourceType}.this`, assumed: `no module or resource iterating over ${collection} in the environment's *.tf: the address follows the usual layout` };
+}
+
+function moduleAddress(layout: TerraformLayout, env: EnvironmentConfig, module: string, type: 'qemu' | 'lxc', fallbackName: string): { address: string; assumed: string | undefined } {
+  const resourceType = GUEST_TYPES[type];
+  const found = layout.modules.find((m) => m.name === module);
+  const inner = found?.resources?.filter((r) => r.type === resourceType) ?? [];
+  if (found && inner.length === 1 && !inner[0]!.forEach) return { address: `module.${module}.${resourceType}.${inner[0]!.name}`, assumed: undefined };
+  return {
+    address: `module.${module}.${resourceType}.${fallbackName}`,
+    assumed: found?.resources ? `the code of module.${module} declares ${inner.length} ${resourceType} resources: check the name` : `module.${module}'s code could not be read${env.modules.includes(module) ? '' : ' (no module block found)'}: the resource name "${fallbackName}" is assumed`,
+  };
+}
+
+/**
+ * The `terraform import` commands that rebuild a lost state: one per guest declared in tfvars and,
+ * in the environment that has them, the `minio` and `monitoring_stack` modules. Addresses come from
+ * the environment's module blocks (`readTerraformLayout`) where it says them, else follow the usual
+ * layout and are marked `assumed`; VMIDs and nodes come from the nodes' inventory by name.
+ */
+export function importGuide(env: EnvironmentConfig, guests: readonly { vmid: number; name: string | undefined; node: string; type: 'qemu' | 'lxc' }[], layout: TerraformLayout = { modules: [], resources: [] }): ImportCommand[] {
+  const entries: { address: string; assumed: string | undefined; name: string; type: 'qemu' | 'lxc'; vmid: number | undefined }[] = [];
   for (const g of env.guests) {
     const type = g.kind === 'vm' ? 'qemu' : 'lxc';
-    const resource = type === 'qemu' ? 'proxmox_virtual_environment_vm' : 'proxmox_virtual_environment_container';
-    entries.push({ address: `module.${g.kind === 'vm' ? 'vms' : 'containers'}["${g.name}"].${resource}.this`, name: g.name, type, vmid: g.vmid });
+    entries.push({ ...guestAddress(layout, g.kind === 'vm' ? 'vms' : 'containers', g.name, type), name: g.name, type, vmid: g.vmid });
   }
-  if (env.modules.includes('minio') && env.minio) entries.push({ address: 'module.minio.proxmox_virtual_environment_container.minio', name: 'minio', type: 'lxc', vmid: undefined });
-  if (env.modules.includes('monitoring_stack') && env.monitoring) entries.push({ address: 'module.monitoring_stack.proxmox_virtual_environment_vm.monitoring', name: 'monitoring', type: 'qemu', vmid: undefined });
+  if (env.modules.includes('minio') && env.minio) entries.push({ ...moduleAddress(layout, env, 'minio', 'lxc', 'minio'), name: 'minio', type: 'lxc', vmid: undefined });
+  if (env.modules.includes('monitoring_stack') && env.monitoring) entries.push({ ...moduleAddress(layout, env, 'monitoring_stack', 'qemu', 'monitoring'), name: 'monitoring', type: 'qemu', vmid: undefined });
   return entries.map((e) => {
     const live = guests.find((g) => (e.vmid !== undefined ? g.vmid === e.vmid : g.name === e.name && g.type === e.type));
     const id = live ? `${live.node}/${live.vmid}` : undefined;
@@ -450,6 +572,7 @@ export function importGuide(env: EnvironmentConfig, guests: readonly { vmid: num
       id,
       command: `terraform import '${e.address}' ${id ?? `<node>/<vmid of ${e.name}>`}`,
       note: live ? undefined : `no guest named ${e.name} on the nodes that could be read`,
+      assumed: e.assumed,
     };
   });
 }

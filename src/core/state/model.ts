@@ -43,6 +43,16 @@ export interface StateMeta {
   readonly resourceCount: number;
   readonly outputNames: readonly string[];
   readonly sizeBytes: number;
+  /** The Proxmox guests the version manages (`vm_id` attributes), to compare with the nodes. */
+  readonly guests: readonly StateGuestRef[];
+}
+
+/** A guest a state version manages: its resource address and the VMID Terraform recorded. */
+export interface StateGuestRef {
+  readonly address: string;
+  readonly vmid: number;
+  readonly node: string | undefined;
+  readonly name: string | undefined;
 }
 
 export type ParsedState =
@@ -76,7 +86,7 @@ export function stateMeta(body: Buffer): StateMeta {
     const text = body.toString('utf8');
     const serial = /"serial"\s*:\s*(\d+)/.exec(text)?.[1];
     const lineage = /"lineage"\s*:\s*"([^"]+)"/.exec(text)?.[1];
-    return { valid: false, invalidReason: parsed.reason, serial: serial === undefined ? undefined : Number(serial), lineage, terraformVersion: undefined, resourceCount: 0, outputNames: [], sizeBytes: body.length };
+    return { valid: false, invalidReason: parsed.reason, serial: serial === undefined ? undefined : Number(serial), lineage, terraformVersion: undefined, resourceCount: 0, outputNames: [], sizeBytes: body.length, guests: [] };
   }
   const s = parsed.state;
   return {
@@ -85,10 +95,32 @@ export function stateMeta(body: Buffer): StateMeta {
     serial: s.serial,
     lineage: s.lineage,
     terraformVersion: s.terraform_version,
-    resourceCount: instanceAddresses(s).length,
+    resourceCount: resourceCount(s),
     outputNames: Object.keys(s.outputs).sort(),
     sizeBytes: body.length,
+    guests: stateGuests(s),
   };
+}
+
+/**
+ * How many resources a state holds, counted the one way every surface shows it (the explorer, the
+ * CLI's --list and --show, the restore plan): resource instances, so `module.vms["gitea"]` and
+ * `module.vms["nextcloud"]` are two, managed and data sources alike.
+ */
+export function resourceCount(state: TerraformStateV4): number {
+  return instanceAddresses(state).length;
+}
+
+/** Proxmox guests a state version manages (`vm_id` attributes of the bpg resources). */
+export function stateGuests(state: TerraformStateV4): StateGuestRef[] {
+  return instances(state)
+    .filter((i) => i.resource.mode === 'managed' && typeof i.attributes['vm_id'] === 'number')
+    .map((i) => ({
+      address: i.address,
+      vmid: i.attributes['vm_id'] as number,
+      node: typeof i.attributes['node_name'] === 'string' ? i.attributes['node_name'] : undefined,
+      name: typeof i.attributes['name'] === 'string' ? i.attributes['name'] : typeof i.attributes['description'] === 'string' ? i.attributes['description'] : undefined,
+    }));
 }
 
 /** `module.vms["gitea"].proxmox_virtual_environment_vm.this`, `data.x.y`, with `[index]` for count/for_each. */

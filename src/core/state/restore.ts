@@ -12,7 +12,7 @@ import type { LogSink, StateStore, TerraformRunner } from '../ports';
 import { msg, type Message } from '../procedure/message';
 import type { Plan, Step } from '../procedure/types';
 import { diffStates, type StateDiff } from './diff';
-import { instanceAddresses, parseState, serializeState, type TerraformStateV4 } from './model';
+import { instanceAddresses, parseState, resourceCount, serializeState, type TerraformStateV4 } from './model';
 import { safetyCopyPath, sha256, writeSafetyCopy } from './safety';
 import { readPlanOutput, runTerraform, terraformLine, TF_INIT_RECONFIGURE, TF_PLAN, type PlanOutcome } from './terraform';
 import { currentVersion, findVersion, sortNewestFirst } from './versions';
@@ -108,7 +108,7 @@ function versionFacts(versionId: string, lastModified: Date, body: Buffer | unde
     lastModified: lastModified.toISOString(),
     serial: parsed?.ok ? parsed.state.serial : numberOr(/"serial"\s*:\s*(\d+)/.exec(text)?.[1]),
     lineage: parsed?.ok ? parsed.state.lineage : /"lineage"\s*:\s*"([^"]+)"/.exec(text)?.[1],
-    resources: parsed?.ok ? instanceAddresses(parsed.state).length : 0,
+    resources: parsed?.ok ? resourceCount(parsed.state) : 0,
     valid: parsed?.ok === true,
   };
 }
@@ -183,6 +183,7 @@ function buildRestorePlan(f: StateRestoreFacts, source: TerraformStateV4, curren
   const where = `${loc.bucket}/${loc.key}`;
   const restored: TerraformStateV4 = { ...source, serial: f.newSerial };
   const body = serializeState(restored);
+  const writtenSha256 = sha256(body);
   const expectedAddresses = instanceAddresses(restored).sort();
   const steps: Step[] = [];
 
@@ -266,9 +267,12 @@ function buildRestorePlan(f: StateRestoreFacts, source: TerraformStateV4, curren
     cancel: 'anytime',
     commands: [`GET ${loc.endpoint}/${where}`, `GET ${loc.endpoint}/${loc.bucket}?versions&prefix=${loc.key}`],
     async run(ctx) {
-      const back = parseState(await store.read(undefined, ctx.signal));
+      const backBody = await store.read(undefined, ctx.signal);
+      const back = parseState(backBody);
       if (!back.ok) throw new LifeboatError('invalidState', `the state read back is not valid (${back.reason})`, {});
       const problems: string[] = [];
+      // Byte for byte: a store (or a proxy) that rewrote the JSON would pass the checks below.
+      if (sha256(backBody) !== writtenSha256) problems.push(`sha256 ${sha256(backBody).slice(0, 16)}…, written ${writtenSha256.slice(0, 16)}…`);
       if (back.state.serial !== f.newSerial) problems.push(`serial ${back.state.serial}, expected ${f.newSerial}`);
       if (back.state.lineage !== source.lineage) problems.push(`lineage ${back.state.lineage}, expected ${source.lineage}`);
       const addresses = instanceAddresses(back.state).sort();
@@ -277,7 +281,8 @@ function buildRestorePlan(f: StateRestoreFacts, source: TerraformStateV4, curren
       if (f.currentVersionId && !listed.some((v) => v.versionId === f.currentVersionId)) problems.push(`the previous version ${f.currentVersionId} is no longer listed`);
       if (problems.length) throw new LifeboatError('invalidState', `the state read back does not match what was written: ${problems.join('; ')}`, {});
       ctx.facts.set('verified', 'true');
-      return msg('Serial {0}, lineage {1}, {2} resources as written; the previous version is still in the history', back.state.serial, back.state.lineage, addresses.length);
+      ctx.facts.set('writtenSha256', writtenSha256);
+      return msg('Serial {0}, lineage {1}, {2} resources and sha256 {3} as written; the previous version is still in the history', back.state.serial, back.state.lineage, addresses.length, writtenSha256.slice(0, 16));
     },
   });
 
@@ -381,6 +386,7 @@ export function terraformCheckSteps(dir: string, deps: Pick<StateDeps, 'terrafor
 function recordPlan(facts: Map<string, string>, p: PlanOutcome): void {
   facts.set('planResult', p.changes ? 'changes' : 'no-changes');
   facts.set('planSummary', p.summary);
+  facts.set('planImport', String(p.import));
   facts.set('planAdd', String(p.add));
   facts.set('planChange', String(p.change));
   facts.set('planDestroy', String(p.destroy));

@@ -52,11 +52,20 @@ export interface ListStateVersionsOptions {
 
 /** Every version of the state object, newest first, with metadata for the first `withMeta`. */
 export async function listStateVersions(store: StateStore, options: ListStateVersionsOptions = {}): Promise<StateVersion[]> {
-  const listed = sortNewestFirst(await store.listVersions(options.signal));
+  const listed: StateVersion[] = sortNewestFirst(await store.listVersions(options.signal)).map((v) => ({ ...v, meta: undefined }));
   const cache = options.cache ?? new StateMetaCache(store);
   const wanted = Math.min(options.withMeta ?? 0, listed.length);
+  const read = await withStateMeta(listed.slice(0, wanted), cache, options);
+  return [...read, ...listed.slice(wanted)];
+}
+
+/**
+ * The same versions with their metadata (read through `cache`, in parallel): for the page a view
+ * is about to show, so a version past the first page gets its serial and resource count too.
+ */
+export async function withStateMeta(versions: readonly StateVersion[], cache: StateMetaCache, options: Pick<ListStateVersionsOptions, 'signal' | 'concurrency'> = {}): Promise<StateVersion[]> {
   const metas = new Map<string, StateMeta>();
-  const queue = listed.slice(0, wanted).filter((v) => !v.isDeleteMarker);
+  const queue = versions.filter((v) => !v.isDeleteMarker && v.meta === undefined);
   let next = 0;
   const worker = async () => {
     while (next < queue.length) {
@@ -66,7 +75,7 @@ export async function listStateVersions(store: StateStore, options: ListStateVer
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 6, queue.length) }, worker));
-  return listed.map((v) => ({ ...v, meta: metas.get(v.versionId) }));
+  return versions.map((v) => (metas.has(v.versionId) ? { ...v, meta: metas.get(v.versionId) } : v));
 }
 
 /** The current version as the store marks it (`IsLatest`; it may be a delete marker), else the newest. */

@@ -31,6 +31,10 @@ export const commandIds = [
   'lifeboat.restoreStateVersion',
   'lifeboat.fallbackToLocal',
   'lifeboat.returnToS3',
+  'lifeboat.showStateImportGuide',
+  'lifeboat.enterS3Credentials',
+  'lifeboat.forgetS3Credentials',
+  'lifeboat.showVersioningHelp',
 ] as const;
 
 export type CommandId = (typeof commandIds)[number];

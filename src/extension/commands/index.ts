@@ -10,7 +10,10 @@ import type { Services } from '../services';
 
 import type { CommandId } from './ids';
 import { restoreGuest, restoreGuestToNewId } from './restoreGuest';
-import { compareStateWith, compareStateWithCurrent, fallBackToLocal, openStateVersion, restoreStateVersion, returnToS3, showStateVersions } from './state';
+import {
+  compareStateWith, compareStateWithCurrent, enterS3Credentials, fallBackToLocal, forgetS3Credentials, openStateVersion, restoreStateVersion, returnToS3,
+  showStateImportGuide, showStateVersions, showVersioningHelp,
+} from './state';
 import { checkMinioHealth, checkMonitoringHealth, showBackupJobs, showBackups } from './inspect';
 import { isCancellation } from '../inventoryService';
 import { verifyBackups } from './verify';
@@ -41,6 +44,10 @@ export const commandTable: Record<CommandId, Handler> = {
   'lifeboat.restoreStateVersion': restoreStateVersion,
   'lifeboat.fallbackToLocal': fallBackToLocal,
   'lifeboat.returnToS3': returnToS3,
+  'lifeboat.showStateImportGuide': showStateImportGuide,
+  'lifeboat.enterS3Credentials': enterS3Credentials,
+  'lifeboat.forgetS3Credentials': forgetS3Credentials,
+  'lifeboat.showVersioningHelp': showVersioningHelp,
   'lifeboat.connect': (s) => async () => {
     s.inventory.refresh();
     await s.inventory.inventory();

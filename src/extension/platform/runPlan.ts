@@ -67,8 +67,10 @@ async function announce(report: RunReport, saved: string | undefined): Promise<v
   const show = vscode.l10n.t('Show Report');
   const title = render(report.title, vscode.l10n.t);
   const failedStep = report.steps.find((x) => x.status === 'failed');
+  // A procedure that ends with a Terraform plan says its result, not only that it is done.
+  const planSummary = report.facts['planSummary'];
   const message = report.status === 'succeeded'
-    ? vscode.l10n.t('{0}: done in {1} s.', title, Math.round(report.durationMs / 1000))
+    ? vscode.l10n.t('{0}: done in {1} s.', title, Math.round(report.durationMs / 1000)) + (planSummary ? ` ${vscode.l10n.t('Terraform plan: {0}', planSummary)}${Number(report.facts['planDestroy'] ?? 0) > 0 ? ` ${vscode.l10n.t('DO NOT APPLY.')}` : ''}` : '')
     : report.status === 'cancelled'
       ? vscode.l10n.t('{0}: cancelled. {1}', title, report.aftermath.map((m: Message) => render(m, vscode.l10n.t)).join(' '))
       : vscode.l10n.t('{0}: FAILED at "{1}": {2}', title, failedStep ? render(failedStep.title, vscode.l10n.t) : '?', failedStep?.error ? errorText(failedStep.error, vscode.l10n.t) : '');

@@ -7,7 +7,10 @@ export const ContextValues = {
   node: 'lifeboat.node',
   guest: 'lifeboat.guest',
   backup: 'lifeboat.backup',
-  state: 'lifeboat.state',
+  /** The Terraform state node, by where the state is: only the action that applies is offered. */
+  stateS3: 'lifeboat.state.s3',
+  stateFallback: 'lifeboat.state.fallback',
+  stateLocal: 'lifeboat.state.local',
   stateVersion: 'lifeboat.stateVersion',
   problem: 'lifeboat.problem',
 } as const;

@@ -10,11 +10,12 @@ import { backupsOf, homelabNodes, matchGuests, rpoHoursFor, type Backup, type De
 import type { DiscoveryService } from '../discoveryService';
 import type { InventoryService } from '../inventoryService';
 import type { StateService } from '../stateService';
-import type { StateVersion } from '../../core';
+import { LifeboatError, compareGuestsWithInventory, stateLocation, type InventoryComparison, type StateVersion } from '../../core';
 import { DisposableOwner } from '../platform/disposable';
 import { describeProblem } from '../../shared/problemText';
 import { ContextValues } from './contextValues';
-import { BACKUP_PAGE, age, backupLook, guestLook, matchesFilter, type ItemLook } from './presentation';
+import { BACKUP_PAGE, backupLook, guestLook, matchesFilter, type ItemLook } from './presentation';
+import { environmentStateMark, hasStateHistory, stateNodeLook, stateNotices, stateVersionLook, type StateNotice } from './stateLook';
 
 export type RecoveryNode =
   | { readonly kind: 'environment'; readonly env: EnvironmentConfig }
@@ -24,6 +25,7 @@ export type RecoveryNode =
   | { readonly kind: 'loadMore'; readonly guestKey: string; readonly remaining: number }
   | { readonly kind: 'state'; readonly env: EnvironmentConfig }
   | { readonly kind: 'stateVersion'; readonly env: EnvironmentConfig; readonly version: StateVersion; readonly current: boolean }
+  | { readonly kind: 'stateNotice'; readonly env: EnvironmentConfig; readonly notice: StateNotice }
   | { readonly kind: 'message'; readonly id: string; readonly text: string; readonly detail?: string; readonly icon: string }
   | { readonly kind: 'problem'; readonly problem: DiscoveryProblem };
 
@@ -132,19 +134,30 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
     return out.filter((n) => n.kind !== 'guest' || matchesFilter(this.filterText, n.guest?.name ?? n.declared?.name, n.guest?.vmid));
   }
 
+  /**
+   * The versions of an environment's state, newest first, a page at a time with each page's
+   * metadata read before it shows; above them what must be known before choosing one: versioning
+   * off (rollback impossible), a held lock, missing or refused credentials.
+   */
   private async versionsOf(env: EnvironmentConfig): Promise<RecoveryNode[]> {
+    const notice = (n: Omit<StateNotice, 'color' | 'command'> & Partial<Pick<StateNotice, 'color' | 'command'>>): RecoveryNode => ({ kind: 'stateNotice', env, notice: { color: undefined, command: undefined, ...n } });
     try {
-      const versions = await this.state.versions(env);
-      if (!versions) {
-        return [{ kind: 'message', id: `${env.name}/state/credentials`, text: vscode.l10n.t('S3 credentials needed'), detail: vscode.l10n.t('Run "Restore Terraform State…" to enter them once'), icon: 'key' }];
+      const listing = await this.state.listing(env);
+      if (!listing) {
+        return [notice({ id: `${env.name}/state/credentials`, text: vscode.l10n.t('S3 credentials needed'), detail: vscode.l10n.t('Click to enter them once (kept in VS Code SecretStorage)'), icon: 'key', command: 'enterS3Credentials' })];
       }
       const key = `state:${env.name}`;
       const limit = this.backupLimit.get(key) ?? BACKUP_PAGE;
-      const shown = versions.slice(0, limit).map((version): RecoveryNode => ({ kind: 'stateVersion', env, version, current: version.isLatest }));
-      const remaining = versions.length - limit;
-      return remaining > 0 ? [...shown, { kind: 'loadMore', guestKey: key, remaining }] : shown;
+      const page = await this.state.withMeta(env, listing.versions.slice(0, limit));
+      const shown = page.map((version): RecoveryNode => ({ kind: 'stateVersion', env, version, current: version.isLatest }));
+      const remaining = listing.versions.length - limit;
+      const above = stateNotices(env.name, stateLocation(env).bucket, listing.versioning, listing.lock, vscode.l10n.t).map((n): RecoveryNode => ({ kind: 'stateNotice', env, notice: n }));
+      return [...above, ...shown, ...(remaining > 0 ? [{ kind: 'loadMore' as const, guestKey: key, remaining }] : [])];
     } catch (err) {
-      return [{ kind: 'message', id: `${env.name}/state/error`, text: vscode.l10n.t('Could not read the state versions'), detail: err instanceof Error ? err.message : String(err), icon: 'error' }];
+      if (LifeboatError.is(err, 'authFailed')) {
+        return [notice({ id: `${env.name}/state/refused`, text: vscode.l10n.t('S3 credentials refused'), detail: vscode.l10n.t('MinIO answers but refuses them: click to enter other ones'), icon: 'key', color: 'errorForeground', command: 'enterS3Credentials' })];
+      }
+      return [notice({ id: `${env.name}/state/error`, text: vscode.l10n.t('Could not read the state versions'), detail: err instanceof Error ? err.message : String(err), icon: 'error', color: 'errorForeground' })];
     }
   }
 
@@ -186,8 +199,14 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
       }
       case 'state':
         return stateItem(element.env);
-      case 'stateVersion':
-        return stateVersionItem(element.env, element.version, this.now());
+      case 'stateVersion': {
+        const inventory = this.inventory.cached;
+        const meta = element.version.meta;
+        const vsNodes = inventory && meta?.valid ? compareGuestsWithInventory(meta.guests, inventory, element.env.guests) : undefined;
+        return stateVersionItem(element.env, element.version, this.now(), vsNodes);
+      }
+      case 'stateNotice':
+        return stateNoticeItem(element.env, element.notice);
       case 'message': {
         const item = new vscode.TreeItem(element.text);
         item.id = element.id;
@@ -247,56 +266,49 @@ function environmentItem(env: EnvironmentConfig): vscode.TreeItem {
     ].filter(Boolean).join('  \n'),
   );
   item.resourceUri = vscode.Uri.file(env.tfvarsPath);
+  markStateMode(item, env);
   return item;
 }
 
-function stateVersionItem(env: EnvironmentConfig, v: StateVersion, now: Date): vscode.TreeItem {
-  const item = new vscode.TreeItem(v.lastModified.toISOString().replace('T', ' ').slice(0, 19), vscode.TreeItemCollapsibleState.None);
+/** An environment whose state is on Lifeboat's local fallback says so on its own line. */
+function markStateMode(item: vscode.TreeItem, env: EnvironmentConfig): void {
+  const mark = environmentStateMark(env, vscode.l10n.t);
+  if (!mark) return;
+  item.description = [mark.description, item.description].filter(Boolean).join(' · ');
+  item.iconPath = new vscode.ThemeIcon(mark.icon, new vscode.ThemeColor('list.warningForeground'));
+  if (item.tooltip instanceof vscode.MarkdownString) item.tooltip.appendMarkdown(`  \n**${mark.tooltip}**`);
+}
+
+function stateVersionItem(env: EnvironmentConfig, v: StateVersion, now: Date, vsNodes: InventoryComparison | undefined): vscode.TreeItem {
+  const look = stateVersionLook(v, now, vscode.l10n.t, vsNodes);
+  const item = new vscode.TreeItem(look.label, vscode.TreeItemCollapsibleState.None);
   item.id = `env/${env.name}/state/${v.versionId}`;
-  const ageText = age(Math.floor(v.lastModified.getTime() / 1000), now, vscode.l10n.t);
-  if (v.isDeleteMarker) {
-    item.description = [ageText, vscode.l10n.t('delete marker'), v.isLatest ? vscode.l10n.t('current') : undefined].filter(Boolean).join(' · ');
-    item.iconPath = new vscode.ThemeIcon('trash', new vscode.ThemeColor('list.warningForeground'));
-    item.contextValue = `${ContextValues.stateVersion}.deleteMarker`;
-    item.tooltip = vscode.l10n.t('Delete marker {0}: the state object was deleted here; older versions are still readable.', v.versionId);
-    return item;
-  }
-  const meta = v.meta;
-  const invalid = meta !== undefined && !meta.valid;
-  item.description = [
-    ageText,
-    meta?.valid ? vscode.l10n.t('serial {0}', meta.serial ?? '?') : undefined,
-    meta?.valid ? vscode.l10n.t('{0} resources', meta.resourceCount) : undefined,
-    invalid ? vscode.l10n.t('INVALID') : undefined,
-    v.isLatest ? vscode.l10n.t('current') : undefined,
-  ].filter(Boolean).join(' · ');
-  item.iconPath = invalid
-    ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
-    : v.isLatest ? new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('versions');
-  item.contextValue = [ContextValues.stateVersion, v.isLatest ? 'current' : 'old', invalid ? 'invalid' : 'valid'].join('.');
-  item.tooltip = [
-    vscode.l10n.t('Version {0}', v.versionId),
-    vscode.l10n.t('{0} bytes', v.size),
-    meta?.valid ? `serial ${meta.serial ?? '?'} · lineage ${meta.lineage ?? '?'} · terraform ${meta.terraformVersion ?? '?'}` : undefined,
-    meta?.valid && meta.outputNames.length ? vscode.l10n.t('Outputs: {0}', meta.outputNames.join(', ')) : undefined,
-    invalid ? vscode.l10n.t('Not a valid Terraform state: {0}', meta?.invalidReason ?? '') : undefined,
-  ].filter(Boolean).join('\n');
-  item.command = { command: 'lifeboat.openStateVersion', title: vscode.l10n.t('Open'), arguments: [{ kind: 'stateVersion', env, version: v, current: v.isLatest }] };
+  item.description = look.description;
+  item.tooltip = look.tooltip;
+  item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
+  item.contextValue = look.contextValue;
+  if (!v.isDeleteMarker) item.command = { command: 'lifeboat.openStateVersion', title: vscode.l10n.t('Open'), arguments: [{ kind: 'stateVersion', env, version: v, current: v.isLatest }] };
   return item;
 }
 
 function stateItem(env: EnvironmentConfig): vscode.TreeItem {
-  const item = new vscode.TreeItem(vscode.l10n.t('Terraform state'), env.backend.type === 's3' || env.backend.commentedOut ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  const look = stateNodeLook(env, vscode.l10n.t);
+  const item = new vscode.TreeItem(vscode.l10n.t('Terraform state'), hasStateHistory(env) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   item.id = `env/${env.name}/state`;
-  item.iconPath = new vscode.ThemeIcon('database');
-  item.contextValue = ContextValues.state;
-  const b = env.backend;
-  item.description = b.type === 's3' ? `s3://${b.bucket ?? '?'}/${b.key}` : vscode.l10n.t('local backend');
-  item.tooltip = b.type === 's3'
-    ? vscode.l10n.t('State in bucket {0} at {1}{2}', b.bucket ?? '?', b.endpoint ?? '?', b.useLockfile ? vscode.l10n.t(', locked with a lock file') : '')
-    : b.commentedOut
-      ? vscode.l10n.t('Local state; the S3 backend ({0}) is commented out in backend.tf', b.commentedOut.bucket ?? '?')
-      : vscode.l10n.t('Local state (no S3 backend configured)');
+  item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
+  item.contextValue = look.contextValue;
+  item.description = look.description;
+  item.tooltip = look.tooltip;
+  return item;
+}
+
+function stateNoticeItem(env: EnvironmentConfig, n: StateNotice): vscode.TreeItem {
+  const item = new vscode.TreeItem(n.text);
+  item.id = n.id;
+  item.description = n.detail;
+  item.tooltip = n.detail;
+  item.iconPath = new vscode.ThemeIcon(n.icon, n.color ? new vscode.ThemeColor(n.color) : undefined);
+  if (n.command) item.command = { command: `lifeboat.${n.command}`, title: n.text, arguments: [{ env: env.name }] };
   return item;
 }
 

@@ -7,6 +7,7 @@ import './labCodeLens.test';
 import './labExplorer.test';
 import './labRestoreRefused.test';
 import './labVerifyOutcome.test';
+import './labState.test';
 
 export const START_MARKER = 'LIFEBOAT_HOST_START';
 export const RESULT_MARKER = 'LIFEBOAT_HOST_RESULT';

@@ -8,6 +8,7 @@ import { english } from '../../../../src/core/procedure/message';
 import { planStateRestore, stateRestoreAftermath } from '../../../../src/core/state/restore';
 import { verifySafetyCopy } from '../../../../src/core/state/safety';
 import { silentLog } from '../../../../src/core/ports';
+import { reportLines, reportMarkdown } from '../../../../src/shared/reportText';
 import { body, ctResource, deps, environment, FakeStore, FakeTerraform, LINEAGE, stateDoc, tempDir, vmResource } from './fakes';
 
 function history() {
@@ -163,6 +164,43 @@ describe('state: restore as a roll-forward', () => {
     assert.equal(report.facts.planSummary, 'Plan: 0 to add, 0 to change, 1 to destroy.');
     assert.equal(report.facts.planDestroy, '1');
     assert.match(english(report.steps[5]!.detail!), /DO NOT APPLY: this plan would destroy 1 resource\(s\): module\.vms\["nextcloud"\]/);
+  });
+
+  it('the report itself says the plan\'s result and, when it destroys, what (CLI lines and the Markdown record)', async () => {
+    const { report } = await restore('#0', (_s, tf) => {
+      tf.plan = { code: 2, stdout: '  # module.vms["nextcloud"].proxmox_virtual_environment_vm.this will be destroyed\n\nPlan: 0 to add, 0 to change, 1 to destroy.\n', stderr: '' };
+    });
+    const t = (m: string, ...a: (string | number | boolean)[]) => m.replace(/\{(\d+)\}/g, (_x, i: string) => String(a[Number(i)]));
+    const lines = reportLines(report, t).join('\n');
+    assert.match(lines, /^ {2}Terraform plan: Plan: 0 to add, 0 to change, 1 to destroy\.$/m);
+    assert.match(lines, /^ {2}DO NOT APPLY: the plan would destroy: module\.vms\["nextcloud"\]\.proxmox_virtual_environment_vm\.this$/m);
+    assert.match(reportMarkdown(report, t), /- Terraform plan: `Plan: 0 to add, 0 to change, 1 to destroy\.`/);
+  });
+
+  it('a replacement counts as a destroy, and a Terraform 1.5 plan line with imports is read', async () => {
+    const { report } = await restore('#0', (_s, tf) => {
+      tf.plan = { code: 2, stdout: '  # module.vms["gitea"].proxmox_virtual_environment_vm.this must be replaced\n-/+ resource "proxmox_virtual_environment_vm" "this" {\n\nPlan: 1 to import, 1 to add, 0 to change, 1 to destroy.\n', stderr: '' };
+    });
+    assert.equal(report.facts.planSummary, 'Plan: 1 to import, 1 to add, 0 to change, 1 to destroy.');
+    assert.equal(report.facts.planImport, '1');
+    assert.equal(report.facts.planDestroy, '1');
+    assert.equal(report.facts.planDestroyed, 'module.vms["gitea"].proxmox_virtual_environment_vm.this');
+    assert.match(english(report.steps[5]!.detail!), /DO NOT APPLY: this plan would destroy 1 resource\(s\): module\.vms\["gitea"\]/);
+  });
+
+  it('reads the written state back byte for byte: a store that rewrites the JSON fails the check', async () => {
+    const { report } = await restore('#1', (s) => {
+      const read = s.read.bind(s);
+      let writes = 0;
+      const write = s.write.bind(s);
+      s.write = async (b) => { writes++; return write(b); };
+      // Same serial, lineage and addresses, other bytes (compact JSON): only a checksum tells.
+      s.read = async (id) => { const b = await read(id); return writes > 0 && id === undefined ? Buffer.from(JSON.stringify(JSON.parse(b.toString('utf8')))) : b; };
+    });
+    assert.equal(report.status, 'failed');
+    const verify = report.steps.find((x) => x.id === 'verify')!;
+    assert.equal(verify.status, 'failed');
+    assert.match(verify.error?.message ?? '', /does not match what was written: sha256 [0-9a-f]{16}…, written [0-9a-f]{16}…/);
   });
 
   it('a failing plan fails the run and the report says the new version was written and how to undo', async () => {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { compareWithInventory, diffStates, stateGuests } from '../../../../src/core/state/diff';
-import { instanceAddresses, parseState, stateMeta, type TerraformStateV4 } from '../../../../src/core/state/model';
-import { findVersion, listStateVersions, sortNewestFirst, StateMetaCache, stateText } from '../../../../src/core/state/versions';
+import { compareGuestsWithInventory, compareWithInventory, diffStates, sameState } from '../../../../src/core/state/diff';
+import { instanceAddresses, parseState, resourceCount, stateGuests, stateMeta, type TerraformStateV4 } from '../../../../src/core/state/model';
+import { findVersion, listStateVersions, sortNewestFirst, StateMetaCache, stateText, withStateMeta } from '../../../../src/core/state/versions';
 import type { Inventory } from '../../../../src/core/inventory/model';
 import { body, ctResource, FakeStore, stateDoc, vmResource } from './fakes';
 
@@ -73,6 +73,19 @@ describe('state: versions and metadata', () => {
     assert.equal(store.reads, 3, 'cached by version id');
   });
 
+  it('reads the metadata of a later page on demand (a "Load more" page gets serials and counts too)', async () => {
+    const store = new FakeStore();
+    for (let i = 1; i <= 7; i++) store.put(body(stateDoc(i, Array.from({ length: i }, (_, k) => vmResource(`g${k}`, 100 + k)))));
+    const cache = new StateMetaCache(store);
+    const listed = await listStateVersions(store, { cache, withMeta: 3 });
+    assert.deepEqual(listed.map((v) => v.meta?.serial), [7, 6, 5, undefined, undefined, undefined, undefined]);
+    const page2 = await withStateMeta(listed.slice(3, 6), cache);
+    assert.deepEqual(page2.map((v) => [v.meta?.serial, v.meta?.resourceCount]), [[4, 4], [3, 3], [2, 2]]);
+    assert.equal(store.reads, 6);
+    await withStateMeta(listed.slice(0, 6), cache);
+    assert.equal(store.reads, 6, 'already read versions are not read again');
+  });
+
   it('sorts by date whatever the store order, the current first on equal dates', () => {
     const at = new Date('2026-11-20T10:00:00Z');
     const later = new Date('2026-11-20T11:00:00Z');
@@ -141,5 +154,20 @@ describe('state: diff and help choosing', () => {
     assert.deepEqual(c.missingInState.map((g) => g.vmid), [131], 'k3s-test belongs to another environment');
     assert.deepEqual(compareWithInventory(a, inventory).missingInState.map((g) => g.vmid), [131, 201]);
     assert.deepEqual(stateGuests(a).map((g) => [g.vmid, g.node, g.name]), [[121, 'alpha', 'gitea'], [122, 'alpha', 'nextcloud'], [132, 'alpha', 'dns']]);
+    // The metadata of a version carries the same guests, so a listing compares without reading it again.
+    const meta = stateMeta(body(stateDoc(5, [vmResource('gitea', 121), vmResource('nextcloud', 122), ctResource('dns', 132)])));
+    assert.deepEqual(compareGuestsWithInventory(meta.guests, inventory, declared), c);
+  });
+
+  it('counts resources one way everywhere: instances, not resource blocks', () => {
+    const multi = parsed(stateDoc(3, [{ ...vmResource('gitea', 121), instances: [vmResource('gitea', 121).instances[0], { ...vmResource('x', 122).instances[0], index_key: 'x' }] }, ctResource('dns', 132)]));
+    assert.equal(multi.resources.length, 2);
+    assert.equal(resourceCount(multi), 3);
+    assert.equal(stateMeta(body(multi)).resourceCount, 3);
+  });
+
+  it('tells the same content with other key order from other content', () => {
+    assert.equal(sameState(a, parsed(JSON.parse(JSON.stringify(stateDoc(5, [vmResource('gitea', 121), vmResource('nextcloud', 122), ctResource('dns', 132)])).replace('"serial":5,"lineage"', '"lineage"').replace('"version":4,', '"version":4,"serial":5,')) as unknown)), true);
+    assert.equal(sameState(a, b), false);
   });
 });
