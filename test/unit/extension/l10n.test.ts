@@ -26,6 +26,13 @@ describe('translations', () => {
     assert.deepEqual(missing, []);
   });
 
+  it('the French bundle names each English string once (a duplicate key silently drops a translation)', async () => {
+    const text = await fs.readFile(path.join(root, 'l10n/bundle.l10n.fr.json'), 'utf8');
+    const keys = [...text.matchAll(/^\s*("(?:[^"\\]|\\.)*")\s*:/gm)].map((m) => JSON.parse(m[1]!) as string);
+    assert.ok(keys.length > 100, `found ${keys.length} keys`);
+    assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), []);
+  });
+
   it('French translations keep every {n} placeholder of the English text', async () => {
     const fr = JSON.parse(await fs.readFile(path.join(root, 'l10n/bundle.l10n.fr.json'), 'utf8')) as Record<string, string>;
     const holes = (s: string) => [...s.matchAll(/\{\d+\}/g)].map((m) => m[0]).sort();
