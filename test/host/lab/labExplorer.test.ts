@@ -10,6 +10,8 @@ import { child, clusterGuests, labApi, rows, ssh, walk, type Row } from './labHe
 const DATE = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC$/;
 const AGE = String.raw`\d+ (min|h|d) ago`;
 const SIZE = String.raw`\d+(\.\d)? (GiB|MiB|KiB)`;
+/** The volid of a backup row (its element carries the inventory's backup). */
+const volidOf = (r: Row) => (r.element.kind === 'backup' ? r.element.backup.volid : `not a backup: ${r.label}`);
 
 describe('lab: Recovery explorer', () => {
   let tree: RecoveryTreeProvider;
@@ -54,7 +56,8 @@ describe('lab: Recovery explorer', () => {
     for (const b of backups) {
       // Lifeboat's own safety points (left by earlier restores of 121) say so first.
       assert.match(b.description, new RegExp(`^(safety point · )?${AGE} · ${SIZE} · vma\\.(zst|gz|lzo) · (backups|local)( · .+)?$`), `${b.label}: ${b.description}`);
-      assert.match(b.item.id ?? '', /^backup\/(backups|local):backup\/vzdump-qemu-121-\d{4}_\d{2}_\d{2}-\d{2}_\d{2}_\d{2}\.vma\.(zst|gz|lzo)$/);
+      // Ids carry the environment and the node: the same backup can be listed under two environments.
+      assert.match(b.item.id ?? '', /^env\/prod\/node\/alpha\/guest\/121\/backup\/(backups|local):backup\/vzdump-qemu-121-\d{4}_\d{2}_\d{2}-\d{2}_\d{2}_\d{2}\.vma\.(zst|gz|lzo)$/);
     }
     const nightly = backups.filter((b) => b.description.includes(' · backups'));
     assert.ok(nightly.length >= 14, 'the nightly backups on the shared storage "backups"');
@@ -63,7 +66,7 @@ describe('lab: Recovery explorer', () => {
     assert.equal(protectedOnes[0]?.label, nightly[nightly.length - 1]?.label, 'the oldest nightly backup is the protected one');
     // What the tree shows is what the node has: each backup item is a volume on alpha.
     const onNode = ssh('alpha', 'pvesm list backups --vmid 121; pvesm list local --vmid 121');
-    for (const b of backups) assert.ok(onNode.includes((b.item.id ?? '').replace(/^backup\//, '')), `${b.item.id} is not on alpha:\n${onNode}`);
+    for (const b of backups) assert.ok(onNode.includes(volidOf(b)), `${b.item.id} is not on alpha:\n${onNode}`);
   });
 
   it('flags sandbox (lab → beta) as never backed up', async () => {
