@@ -21,7 +21,7 @@ export { planGuestRestore, restoreAftermath, defaultGuestRestoreTiming, formatTi
 export { commandLine, quoteArg, type CommandSpec } from './proxmox/shell';
 export { parseVmid, parseDay, checkStorageId, checkNodeName } from './proxmox/validate';
 export * from './health/health';
-export { tfvarsLenses, ageText, type LensSpec, type LensContext } from './lenses/tfvarsLenses';
+export { tfvarsLenses, lensTitle, ageText, type LensSpec, type LensContext } from './lenses/tfvarsLenses';
 export { outlineTfvars, type TfvarsOutline } from './config/tfvars';
 export * from './state';
 export * from './runbook/model';
