@@ -146,7 +146,8 @@ describe('lab: a guest destroyed on its node, its backups still on the storage',
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
     const out = `${r.stdout}\n${r.stderr}`;
     const postgres = (await alphaRows((x) => x.some((g) => g.label === 'postgres'))).find((g) => g.label === 'postgres')!;
-    const newest = postgres.element.kind === 'guest' ? postgres.element.backups[0]?.volid : undefined;
+    // The newest regular backup (a restore never picks a Lifeboat safety point when another exists).
+    const newest = postgres.element.kind === 'guest' ? postgres.element.backups.find((b) => !(b.notes ?? '').startsWith('Lifeboat safety point'))?.volid : undefined;
     assert.ok(newest, 'the explorer\'s newest backup of postgres');
     assert.ok(out.includes(`pct restore 131 ${newest} `), `the plan restores ${newest}:\n${out}`);
     assert.match(out, /Target: CT 131 \(new\)/);
