@@ -12,7 +12,8 @@ export { environmentsReport, type EnvironmentsReport } from './config/report';
 export * from './errors';
 export * from './inventory/model';
 export { loadInventory, runJson, type LoadInventoryOptions } from './inventory/load';
-export { backupDay, backupsOf, chooseBackup, isStale, isSafetyPoint, newestBackup, SAFETY_POINT_NOTE, matchGuests, rpoHoursFor } from './inventory/backups';
+export { backupDay, backupsOf, chooseBackup, isStale, isSafetyPoint, newestBackup, SAFETY_POINT_NOTE, matchGuests, orphanBackups, restoreNodeFor, rpoHoursFor, guestRpoHours, jobCovers, RPO_MARGIN_HOURS, isKnownCorrupt, usableBackups, type Verdict, type MatchOptions, type StateGuestHint } from './inventory/backups';
+export { parseCalendarEvent, largestGapHours, type CalendarEvent } from './inventory/schedule';
 export * from './procedure/message';
 export * from './procedure/types';
 export { runPlan, type RunOptions } from './procedure/engine';
@@ -20,7 +21,7 @@ export { planGuestRestore, restoreAftermath, defaultGuestRestoreTiming, formatTi
 export { commandLine, quoteArg, type CommandSpec } from './proxmox/shell';
 export { parseVmid, parseDay, checkStorageId, checkNodeName } from './proxmox/validate';
 export * from './health/health';
-export { tfvarsLenses, ageText, type LensSpec, type LensContext } from './lenses/tfvarsLenses';
+export { tfvarsLenses, lensTitle, ageText, type LensSpec, type LensContext } from './lenses/tfvarsLenses';
 export { outlineTfvars, type TfvarsOutline } from './config/tfvars';
 export * from './state';
 export * from './runbook/model';

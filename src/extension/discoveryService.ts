@@ -2,8 +2,10 @@
  * Holds what was discovered in each workspace folder and refreshes it when the operator edits a
  * tfvars or backend file. Views and lenses listen to `onDidChange`; nothing here touches the network.
  */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { discoverEnvironments, DEFAULT_ENVIRONMENTS_GLOB, type Discovery, type LogSink } from '../core';
+import { discoverEnvironments, parseState, stateGuests, DEFAULT_ENVIRONMENTS_GLOB, type Discovery, type LogSink, type StateGuestHint } from '../core';
 import { DisposableOwner } from './platform/disposable';
 
 export class DiscoveryService extends DisposableOwner {
@@ -11,6 +13,7 @@ export class DiscoveryService extends DisposableOwner {
   readonly onDidChange = this.changed.event;
   private current: Promise<readonly Discovery[]> | undefined;
   private debounce: NodeJS.Timeout | undefined;
+  private readonly statesOnDisk = new Map<string, { mtimeMs: number; guests: readonly StateGuestHint[] }>();
 
   constructor(private readonly log: LogSink) {
     super();
@@ -39,6 +42,31 @@ export class DiscoveryService extends DisposableOwner {
     this.changed.fire();
   }
 
+  /**
+   * The guests (VMIDs by name) of each local-backend environment's `terraform.tfstate` — the state
+   * as it is on disk, never fetched: it lets a guest no node has any more keep its VMID. Re-read
+   * only when the file changes.
+   */
+  async stateGuestsOnDisk(): Promise<ReadonlyMap<string, readonly StateGuestHint[]>> {
+    const out = new Map<string, readonly StateGuestHint[]>();
+    for (const env of (await this.discoveries()).flatMap((d) => d.environments)) {
+      // With an S3 backend a terraform.tfstate left next to the tfvars is not the state.
+      if (env.backend.type !== 'local') continue;
+      const file = path.join(env.dir, 'terraform.tfstate');
+      const stat = await fs.stat(file).catch(() => undefined);
+      if (!stat) continue;
+      let cached = this.statesOnDisk.get(file);
+      if (cached?.mtimeMs !== stat.mtimeMs) {
+        const parsed = parseState(await fs.readFile(file).catch(() => Buffer.alloc(0)));
+        cached = { mtimeMs: stat.mtimeMs, guests: parsed.ok ? stateGuests(parsed.state) : [] };
+        if (!parsed.ok) this.log.warn(`${vscode.workspace.asRelativePath(file)}: not a usable Terraform state (${parsed.reason}); VMIDs of lost guests are not taken from it`);
+        this.statesOnDisk.set(file, cached);
+      }
+      out.set(env.name, cached.guests);
+    }
+    return out;
+  }
+
   private scheduleRefresh(): void {
     clearTimeout(this.debounce);
     // Saving several files at once (a git checkout) triggers one refresh, not ten.
@@ -53,7 +81,8 @@ export class DiscoveryService extends DisposableOwner {
         const started = Date.now();
         const discovery = await discoverEnvironments({ root: folder.uri.fsPath, glob, env: process.env });
         this.log.info(`discovered ${discovery.environments.length} environment(s) in ${folder.name} in ${Date.now() - started} ms: ${discovery.environments.map((e) => e.name).join(', ') || 'none'}`);
-        for (const p of discovery.problems) this.log.warn(`${p.file}:${p.line ?? '?'}: ${p.reason} ${p.excerpt ?? ''}`);
+        // The excerpt is masked where it is made (config/hcl.ts): a syntax error on a password line never shows the password.
+        for (const p of discovery.problems) this.log.warn(`${p.file}:${p.line ?? '?'}:${p.column ?? '?'}: ${p.reason} ${p.excerpt ?? ''}`);
         return discovery;
       }),
     );

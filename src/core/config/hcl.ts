@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type Node as SyntaxNode } from 'web-tree-sitter';
+import { MASK, maskSecrets } from '../runbook/secrets';
 
 /** Zero-based line and column, like tree-sitter and VS Code positions. */
 export interface Position { readonly line: number; readonly column: number }
@@ -316,8 +317,23 @@ class Reader {
   }
 
   private excerpt(line: number): string {
-    return (this.lines[line] ?? '').trim().slice(0, 120);
+    return maskExcerpt((this.lines[line] ?? '').trim().slice(0, 120));
   }
+}
+
+/**
+ * A source line as a syntax error shows it (the log, the explorer, the CLI), without its secret: the
+ * value of a secret-looking key (`root_password = "…"`, `proxmox_api_token = …`) is masked by the
+ * project's masking helper; when the error is in that very value (an unclosed quote) or the key is
+ * quoted, the helper cannot delimit it, so everything after the `=` is masked.
+ */
+export function maskExcerpt(line: string): string {
+  const masked = maskSecrets(line);
+  const key = /^"?([A-Za-z0-9_.-]{1,64})"?\s*=/.exec(line)?.[1];
+  if (!key || masked.includes(MASK)) return masked;
+  // What counts as a secret name is the helper's decision: ask it about this key alone.
+  const secretKey = maskSecrets(`${key}=value`) !== `${key}=value`;
+  return secretKey ? `${line.slice(0, line.indexOf('=') + 1)} ${MASK}` : masked;
 }
 
 function firstMissing(node: SyntaxNode): SyntaxNode | undefined {

@@ -82,10 +82,33 @@ export interface Inventory {
   readonly jobs: readonly BackupJob[];
 }
 
+/**
+ * Where Lifeboat learnt a guest's VMID: the node that runs it, an explicit `vmid` in tfvars, the
+ * Terraform state's `vm_id` (a state read without the network), or the notes of backups whose
+ * VMID no node runs any more (`{{guestname}}` notes templates).
+ */
+export type VmidSource = 'node' | 'tfvars' | 'state' | 'backup-notes';
+
 /** A declared guest with what the nodes know about it. */
 export interface MatchedGuest {
   readonly declared: DeclaredGuest | undefined;
   readonly guest: Guest | undefined;
+  /** Newest first. For a guest no node has, the backups of its resolved VMID. */
+  readonly backups: readonly Backup[];
+  /** The guest's VMID; for a guest no node has, resolved from tfvars, the state or backup notes. */
+  readonly vmid: number | undefined;
+  readonly vmidSource: VmidSource | undefined;
+  /**
+   * A guest no node has whose name the notes of backups under several VMIDs carry: Lifeboat does
+   * not choose one (the backups stay under "Backups without a guest").
+   */
+  readonly candidateVmids: readonly number[];
+}
+
+/** The backups of one VMID that no node runs and no declared guest claims. */
+export interface OrphanBackups {
+  readonly vmid: number;
+  readonly type: GuestType;
   /** Newest first. */
   readonly backups: readonly Backup[];
 }

@@ -90,7 +90,7 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
   const matchedPerEnv = envs.map((env) => ({ env, matched: matchGuests(declaredGuests(env), inv) }));
   for (const { env, matched } of matchedPerEnv) {
     for (const m of matched) {
-      const vmid = m.guest?.vmid ?? m.declared?.vmid;
+      const vmid = m.vmid;
       if (vmid !== undefined && !byVmid.has(vmid)) byVmid.set(vmid, { env, name: m.declared?.name, declared: m.declared });
     }
   }
@@ -178,7 +178,7 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
     for (const m of matched) {
       const d = m.declared;
       if (!d) continue;
-      const vmid = m.guest?.vmid ?? d.vmid;
+      const vmid = m.vmid;
       if (request.vmid !== undefined && vmid !== request.vmid) continue;
       const at = { environment: env.name, guest: d.name, vmid, node: m.guest?.node, file: env.tfvarsPath, range: d.range };
       // A Lifeboat safety point (the state a restore replaced) does not make a guest's backups recent.

@@ -6,8 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { outlineTfvars, parseHcl, rpoHoursFor, tfvarsLenses, type LensSpec } from '../../core';
-import { render } from '../../shared/reportText';
+import { lensTitle, outlineTfvars, parseHcl, tfvarsLenses, type LensSpec } from '../../core';
 import type { Services } from '../services';
 import { commandIds } from '../commands/ids';
 
@@ -19,6 +18,8 @@ export class TfvarsCodeLensProvider implements vscode.CodeLensProvider {
   constructor(private readonly s: Services) {
     s.inventory.onDidChange(() => this.invalidate());
     s.discovery.onDidChange(() => this.invalidate());
+    // A verification that finds the newest backup corrupt changes which backup a restore uses.
+    s.verify.onDidChange(() => this.invalidate());
   }
 
   invalidate(): void {
@@ -38,7 +39,7 @@ export class TfvarsCodeLensProvider implements vscode.CodeLensProvider {
     if (token.isCancellationRequested) return [];
     return specs.map((spec) => {
       const range = new vscode.Range(spec.line, 0, spec.line, 0);
-      const title = `${spec.icon ? `$(${spec.icon}) ` : ''}${render(spec.title, vscode.l10n.t)}`;
+      const title = `${spec.icon ? `$(${spec.icon}) ` : ''}${lensTitle(spec, vscode.l10n.t)}`;
       return new vscode.CodeLens(range, { title, command: spec.command, arguments: [...spec.args], tooltip: vscode.l10n.t('Lifeboat') });
     });
   }
@@ -48,14 +49,16 @@ export class TfvarsCodeLensProvider implements vscode.CodeLensProvider {
     const outline = outlineTfvars(doc, path.basename(path.dirname(document.uri.fsPath)));
     const discoveries = await this.s.discovery.discoveries();
     const env = discoveries.flatMap((d) => d.environments).find((e) => e.tfvarsPath === document.uri.fsPath);
-    const rpo = rpoHoursFor(env?.backup?.schedule, vscode.workspace.getConfiguration('lifeboat').get<number>('backup.rpoHours') ?? 26);
     return tfvarsLenses({
       outline,
       inventory: this.s.inventory.cached,
       loading: this.s.inventory.loading,
-      rpoHours: rpo,
+      schedule: env?.backup?.schedule,
+      rpoFallbackHours: vscode.workspace.getConfiguration('lifeboat').get<number>('backup.rpoHours') ?? 26,
       now: new Date(),
       available: new Set<string>(commandIds),
+      verdictOf: (volid) => this.s.verify.verdictOf(volid),
+      match: { stateGuests: await this.s.discovery.stateGuestsOnDisk() },
     });
   }
 

@@ -1,6 +1,7 @@
 /**
  * Every `viewItem` used in package.json `when` clauses, in one place (GitLens' ContextValues).
- * Guests and backups append their flags: `lifeboat.guest.exists.running`, `lifeboat.backup.protected`.
+ * Guests and backups append their flags: `lifeboat.guest.exists.running`, `lifeboat.guest.missing.restorable`,
+ * `lifeboat.backup.protected`.
  */
 export const ContextValues = {
   environment: 'lifeboat.environment',
@@ -11,6 +12,9 @@ export const ContextValues = {
   stateS3: 'lifeboat.state.s3',
   stateFallback: 'lifeboat.state.fallback',
   stateLocal: 'lifeboat.state.local',
+  /** A node's "Backups without a guest" group, and one VMID in it. */
+  orphans: 'lifeboat.orphans',
+  orphan: 'lifeboat.orphan',
   stateVersion: 'lifeboat.stateVersion',
   problem: 'lifeboat.problem',
 } as const;

@@ -1,12 +1,17 @@
 /**
- * The Recovery explorer: environment → Proxmox node → guests (declared and found) → backups, and
- * the environment's Terraform state. Discovery (no network) fills the first levels at once; the
- * nodes' inventory (SSH) is read when an environment is first expanded and cached. `getChildren`
- * never throws: a failure becomes an error item.
+ * The Recovery explorer: environment → Proxmox node → guests (declared and found, and declared
+ * ones no node has any more) → backups, plus each node's "Backups without a guest", and the
+ * environment's Terraform state. Discovery (no network) fills the first levels at once; the nodes'
+ * inventory (SSH) is read when an environment is first expanded and cached. `getChildren` never
+ * throws: a failure becomes an error item. Item ids carry the environment and the node: the same
+ * guest or backup can be listed under two environments that share a node.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { backupsOf, homelabNodes, matchGuests, rpoHoursFor, type Backup, type DeclaredGuest, type DiscoveryProblem, type EnvironmentConfig, type Guest, type Inventory } from '../../core';
+import {
+  backupsOf, guestRpoHours, homelabNodes, matchGuests, newestBackup, orphanBackups, restoreNodeFor, usableBackups,
+  type Backup, type DeclaredGuest, type DiscoveryProblem, type EnvironmentConfig, type Guest, type Inventory, type MatchedGuest, type OrphanBackups, type VmidSource,
+} from '../../core';
 import type { DiscoveryService } from '../discoveryService';
 import type { InventoryService } from '../inventoryService';
 import type { StateService } from '../stateService';
@@ -14,14 +19,35 @@ import { LifeboatError, compareGuestsWithInventory, stateLocation, type Inventor
 import { DisposableOwner } from '../platform/disposable';
 import { describeProblem } from '../../shared/problemText';
 import { ContextValues } from './contextValues';
-import { BACKUP_PAGE, backupLook, guestLook, matchesFilter, type ItemLook } from './presentation';
+import { BACKUP_PAGE, backupLook, guestLook, matchesFilter, orphanGroupLook, orphanLook, restrictedLook, type ItemLook } from './presentation';
 import { environmentStateMark, hasStateHistory, stateNodeLook, stateNotices, stateVersionLook, type StateNotice } from './stateLook';
 
 export type RecoveryNode =
   | { readonly kind: 'environment'; readonly env: EnvironmentConfig }
   | { readonly kind: 'node'; readonly env: EnvironmentConfig; readonly name: string; readonly host: string | undefined }
-  | { readonly kind: 'guest'; readonly env: EnvironmentConfig; readonly node: string; readonly declared: DeclaredGuest | undefined; readonly guest: Guest | undefined; readonly backups: readonly Backup[] }
-  | { readonly kind: 'backup'; readonly env: EnvironmentConfig; readonly guestKey: string; readonly backup: Backup; readonly isNewest: boolean; readonly guest: Guest | undefined }
+  | {
+      readonly kind: 'guest';
+      readonly env: EnvironmentConfig;
+      /** The node a restore goes to: where the guest runs, else where a lost guest can come back. */
+      readonly node: string;
+      /** The id of the node item it is listed under (`env/prod/node/alpha`). */
+      readonly parentId: string;
+      /**
+       * What tfvars declares. For a declared guest no node has, its `vmid` is the one Lifeboat
+       * resolved (see `vmid`): the restore commands read the VMID of a guest item from here.
+       */
+      readonly declared: DeclaredGuest | undefined;
+      readonly guest: Guest | undefined;
+      readonly backups: readonly Backup[];
+      readonly vmid: number | undefined;
+      readonly vmidSource: VmidSource | undefined;
+      readonly candidateVmids: readonly number[];
+      readonly rpoHours: number;
+    }
+  | { readonly kind: 'backup'; readonly env: EnvironmentConfig; readonly guestKey: string; readonly backup: Backup; readonly isNewest: boolean; readonly guest: Guest | undefined; readonly rpoHours: number }
+  | { readonly kind: 'orphans'; readonly env: EnvironmentConfig; readonly node: string; readonly parentId: string; readonly groups: readonly OrphanBackups[]; readonly rpoHours: number }
+  | { readonly kind: 'orphan'; readonly env: EnvironmentConfig; readonly node: string; readonly parentId: string; readonly orphan: OrphanBackups; readonly rpoHours: number }
+  | { readonly kind: 'restricted' }
   | { readonly kind: 'loadMore'; readonly guestKey: string; readonly remaining: number }
   | { readonly kind: 'state'; readonly env: EnvironmentConfig }
   | { readonly kind: 'stateVersion'; readonly env: EnvironmentConfig; readonly version: StateVersion; readonly current: boolean }
@@ -45,6 +71,7 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
     this.register(discovery.onDidChange(() => this.changed.fire(undefined)));
     this.register(inventory.onDidChange(() => this.changed.fire(undefined)));
     this.register(state.onDidChangeVersions(() => this.changed.fire(undefined)));
+    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire(undefined)));
   }
 
   get filter(): string | undefined {
@@ -58,6 +85,8 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
   }
 
   private verdictOf: (volid: string) => 'corrupt' | 'ok' | undefined = () => undefined;
+  /** Backups per page under a guest (tests lower it to reach "Load more" on the lab's 14 backups). */
+  pageSize = BACKUP_PAGE;
 
   /** Marks backups with the last verification's verdict, and redraws when it changes. */
   showVerdicts(source: { verdictOf(volid: string): 'corrupt' | 'ok' | undefined; onDidChange: vscode.Event<void> }): void {
@@ -66,17 +95,21 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
   }
 
   loadMore(guestKey: string): void {
-    this.backupLimit.set(guestKey, (this.backupLimit.get(guestKey) ?? BACKUP_PAGE) + BACKUP_PAGE);
+    const page = guestKey.startsWith('state:') ? BACKUP_PAGE : this.pageSize;
+    this.backupLimit.set(guestKey, (this.backupLimit.get(guestKey) ?? page) + page);
     this.changed.fire(undefined);
   }
 
   async getChildren(element?: RecoveryNode): Promise<RecoveryNode[]> {
     if (!element) {
       const discoveries = await this.discovery.discoveries();
-      return [
+      const top = [
         ...discoveries.flatMap((d) => d.environments.map((env): RecoveryNode => ({ kind: 'environment', env }))),
         ...discoveries.flatMap((d) => d.problems.map((problem): RecoveryNode => ({ kind: 'problem', problem }))),
       ];
+      // In Restricted Mode the restore menus are greyed out without a word: say why, first. (An
+      // empty tree shows the same explanation as a welcome view, package.json viewsWelcome.)
+      return top.length && !vscode.workspace.isTrusted ? [{ kind: 'restricted' }, ...top] : top;
     }
     switch (element.kind) {
       case 'environment':
@@ -90,48 +123,91 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
         return this.versionsOf(element.env);
       case 'guest': {
         if (!element.guest && element.backups.length === 0) return [];
-        const key = guestKey(element);
-        const limit = this.backupLimit.get(key) ?? BACKUP_PAGE;
+        const key = guestId(element);
         if (element.backups.length === 0) {
           return [{ kind: 'message', id: `${key}/none`, text: vscode.l10n.t('No backup on any storage'), detail: vscode.l10n.t('Create one with vzdump or a backup job before you need it.'), icon: 'error' }];
         }
-        const shown = element.backups.slice(0, limit).map((backup, i): RecoveryNode => ({ kind: 'backup', env: element.env, guestKey: key, backup, isNewest: i === 0, guest: element.guest }));
-        const remaining = element.backups.length - limit;
-        return remaining > 0 ? [...shown, { kind: 'loadMore', guestKey: key, remaining }] : shown;
+        return this.backupPage(element.env, key, element.backups, element.guest, element.rpoHours);
       }
+      case 'orphans':
+        return element.groups.map((orphan): RecoveryNode => ({ kind: 'orphan', env: element.env, node: element.node, parentId: element.parentId, orphan, rpoHours: element.rpoHours }));
+      case 'orphan':
+        return this.backupPage(element.env, orphanId(element), element.orphan.backups, undefined, element.rpoHours);
       default:
         return [];
     }
   }
 
+  /** One page of backups under a guest or an orphan VMID, and "Load more" when there are more. */
+  private backupPage(env: EnvironmentConfig, key: string, backups: readonly Backup[], guest: Guest | undefined, rpoHours: number): RecoveryNode[] {
+    const limit = this.backupLimit.get(key) ?? this.pageSize;
+    const shown = backups.slice(0, limit).map((backup, i): RecoveryNode => ({ kind: 'backup', env, guestKey: key, backup, isNewest: i === 0, guest, rpoHours }));
+    const remaining = backups.length - limit;
+    return remaining > 0 ? [...shown, { kind: 'loadMore', guestKey: key, remaining }] : shown;
+  }
+
   private async guestsOf(element: Extract<RecoveryNode, { kind: 'node' }>): Promise<RecoveryNode[]> {
     const declaredHere = element.env.guests.filter((g) => g.node === element.name);
+    const parentId = nodeId(element.env, element.name);
+    const fallbackRpo = vscode.workspace.getConfiguration('lifeboat').get<number>('backup.rpoHours') ?? 26;
     let inventory: Inventory;
     try {
       inventory = await this.inventory.inventory();
     } catch (err) {
       return [
-        { kind: 'message', id: `${element.env.name}/${element.name}/error`, text: vscode.l10n.t('Could not read the nodes'), detail: err instanceof Error ? err.message : String(err), icon: 'error' },
-        ...declaredHere.filter((d) => matchesFilter(this.filterText, d.name, d.vmid)).map((declared): RecoveryNode => ({ kind: 'guest', env: element.env, node: element.name, declared, guest: undefined, backups: [] })),
+        { kind: 'message', id: `${parentId}/error`, text: vscode.l10n.t('Could not read the nodes'), detail: err instanceof Error ? err.message : String(err), icon: 'error' },
+        ...declaredHere.filter((d) => matchesFilter(this.filterText, d.name, d.vmid)).map((declared): RecoveryNode => ({
+          kind: 'guest', env: element.env, node: element.name, parentId, declared, guest: undefined, backups: [], vmid: declared.vmid, vmidSource: declared.vmid === undefined ? undefined : 'tfvars', candidateVmids: [], rpoHours: fallbackRpo,
+        })),
       ];
     }
+    const rpoOf = (vmid: number | undefined, node: string | undefined) => guestRpoHours(element.env.backup?.schedule, inventory.jobs, vmid, node, fallbackRpo);
     const nodeInv = inventory.nodes.find((n) => n.node === element.name);
     const out: RecoveryNode[] = [];
     if (nodeInv && !nodeInv.reachable) {
-      out.push({ kind: 'message', id: `${element.env.name}/${element.name}/unreachable`, text: vscode.l10n.t('Node not reachable'), detail: nodeInv.error?.message, icon: 'debug-disconnect' });
+      out.push({ kind: 'message', id: `${parentId}/unreachable`, text: vscode.l10n.t('Node not reachable'), detail: nodeInv.error?.message, icon: 'debug-disconnect' });
     }
-    const matched = matchGuests(declaredHere, inventory);
-    for (const m of matched) out.push({ kind: 'guest', env: element.env, node: element.name, declared: m.declared, guest: m.guest, backups: m.backups });
+    const options = { stateGuests: await this.discovery.stateGuestsOnDisk() };
+    for (const m of matchGuests(declaredHere, inventory, options)) out.push(this.guestNode(element, parentId, m, inventory, rpoOf(m.vmid, m.guest?.node ?? m.declared?.node)));
+    const everyDeclared = (await this.discovery.discoveries()).flatMap((d) => d.environments.flatMap((e) => e.guests));
+    const everyMatch = matchGuests(everyDeclared, inventory, options);
     // Guests on this node that no environment declares (a restored copy, a hand-made VM) are shown
     // under the environment whose default node this is.
     if (element.env.defaultNode === element.name) {
-      const all = (await this.discovery.discoveries()).flatMap((d) => d.environments.flatMap((e) => e.guests));
-      const declaredVmids = new Set(matchGuests(all, inventory).map((m) => m.guest?.vmid).filter((v) => v !== undefined));
+      const declaredVmids = new Set(everyMatch.map((m) => m.guest?.vmid).filter((v) => v !== undefined));
       for (const g of inventory.guests.filter((x) => x.node === element.name && !declaredVmids.has(x.vmid) && !x.template)) {
-        out.push({ kind: 'guest', env: element.env, node: element.name, declared: undefined, guest: g, backups: backupsOf(inventory, g.vmid) });
+        out.push(this.guestNode(element, parentId, { declared: undefined, guest: g, backups: backupsOf(inventory, g.vmid), vmid: g.vmid, vmidSource: 'node', candidateVmids: [] }, inventory, rpoOf(g.vmid, g.node)));
       }
     }
-    return out.filter((n) => n.kind !== 'guest' || matchesFilter(this.filterText, n.guest?.name ?? n.declared?.name, n.guest?.vmid));
+    const filtered = out.filter((n) => n.kind !== 'guest' || matchesFilter(this.filterText, n.guest?.name ?? n.declared?.name, n.vmid));
+    // What is left of guests no node runs and nobody could be named for, listed from this node.
+    const groups = orphanBackups(inventory, everyMatch)
+      .map((o) => ({ ...o, backups: o.backups.filter((b) => b.node === element.name) }))
+      .filter((o) => o.backups.length > 0 && matchesFilter(this.filterText, o.backups[0]?.notes, o.vmid));
+    if (groups.length) filtered.push({ kind: 'orphans', env: element.env, node: element.name, parentId, groups, rpoHours: fallbackRpo });
+    return filtered;
+  }
+
+  private guestNode(element: Extract<RecoveryNode, { kind: 'node' }>, parentId: string, m: MatchedGuest, inventory: Inventory, rpoHours: number): RecoveryNode {
+    const lost = !m.guest && m.vmid !== undefined;
+    const newest = newestBackup(usableBackups(m.backups, this.verdictOf));
+    return {
+      kind: 'guest',
+      env: element.env,
+      // A lost guest comes back on its declared node when that node can read the backup, else on
+      // the node that listed it (the declared node may be the one that died).
+      node: lost && newest ? restoreNodeFor(element.name, newest, inventory) : m.guest?.node ?? element.name,
+      parentId,
+      // restoreGuest reads a guest item's VMID as `guest?.vmid ?? declared?.vmid`: for a lost guest
+      // the declared entry carries the VMID Lifeboat resolved (from the state or the backup notes).
+      declared: lost && m.declared && m.declared.vmid === undefined ? { ...m.declared, vmid: m.vmid } : m.declared,
+      guest: m.guest,
+      backups: m.backups,
+      vmid: m.vmid,
+      vmidSource: m.vmidSource,
+      candidateVmids: m.candidateVmids,
+      rpoHours,
+    };
   }
 
   /**
@@ -162,14 +238,19 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
   }
 
   getTreeItem(element: RecoveryNode): vscode.TreeItem {
-    const rpo = (env: EnvironmentConfig) => rpoHoursFor(env.backup?.schedule, vscode.workspace.getConfiguration('lifeboat').get<number>('backup.rpoHours') ?? 26);
     switch (element.kind) {
+      case 'restricted': {
+        const item = fromLook(restrictedLook(vscode.l10n.t), vscode.TreeItemCollapsibleState.None);
+        item.id = 'restricted';
+        item.command = { command: 'workbench.trust.manage', title: vscode.l10n.t('Manage Workspace Trust') };
+        return item;
+      }
       case 'environment':
         return environmentItem(element.env);
       case 'node': {
         // Collapsed: expanding a node is what connects to it (never on its own).
         const item = new vscode.TreeItem(element.name, vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = `env/${element.env.name}/node/${element.name}`;
+        item.id = nodeId(element.env, element.name);
         item.description = element.host;
         item.iconPath = new vscode.ThemeIcon('server');
         item.contextValue = ContextValues.node;
@@ -177,22 +258,35 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
         return item;
       }
       case 'guest': {
-        const look = guestLook(element.declared, element.guest, element.backups, rpo(element.env), this.now(), vscode.l10n.t);
+        const look = guestLook(element, element.rpoHours, this.now(), vscode.l10n.t, this.verdictOf);
         const item = fromLook(look, element.guest || element.backups.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-        item.id = `env/${element.env.name}/guest/${guestKey(element)}`;
+        item.id = guestId(element);
         item.contextValue = [ContextValues.guest, ...look.flags].join('.');
         if (element.declared) item.command = openAt(element.env.tfvarsPath, element.declared.range.start.line);
         return item;
       }
       case 'backup': {
-        const look = backupLook(element.backup, element.isNewest, rpo(element.env), this.now(), vscode.l10n.t, this.verdictOf(element.backup.volid));
+        const look = backupLook(element.backup, element.isNewest, element.rpoHours, this.now(), vscode.l10n.t, this.verdictOf(element.backup.volid));
         const item = fromLook(look, vscode.TreeItemCollapsibleState.None);
-        item.id = `backup/${element.backup.volid}`;
+        item.id = `${element.guestKey}/backup/${element.backup.volid}`;
         item.contextValue = [ContextValues.backup, ...look.flags].join('.');
+        return item;
+      }
+      case 'orphans': {
+        const item = fromLook(orphanGroupLook(element.groups, vscode.l10n.t), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `${element.parentId}/orphans`;
+        item.contextValue = ContextValues.orphans;
+        return item;
+      }
+      case 'orphan': {
+        const item = fromLook(orphanLook(element.orphan, this.now(), vscode.l10n.t), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = orphanId(element);
+        item.contextValue = ContextValues.orphan;
         return item;
       }
       case 'loadMore': {
         const item = new vscode.TreeItem(vscode.l10n.t('Load more… ({0} older)', element.remaining));
+        item.id = `${element.guestKey}/more`;
         item.iconPath = new vscode.ThemeIcon('ellipsis');
         item.command = { command: 'lifeboat.loadMoreBackups', title: vscode.l10n.t('Load more'), arguments: [element.guestKey] };
         return item;
@@ -225,8 +319,17 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
   }
 }
 
-function guestKey(g: { env: EnvironmentConfig; declared: DeclaredGuest | undefined; guest: Guest | undefined }): string {
-  return g.guest ? `${g.guest.vmid}` : `declared:${g.env.name}:${g.declared?.name ?? '?'}`;
+function nodeId(env: EnvironmentConfig, node: string): string {
+  return `env/${env.name}/node/${node}`;
+}
+
+/** Unique in the whole tree: two environments on one node list the same guest under different ids. */
+function guestId(g: { parentId: string; declared: DeclaredGuest | undefined; guest: Guest | undefined }): string {
+  return `${g.parentId}/guest/${g.guest ? g.guest.vmid : `declared:${g.declared?.name ?? '?'}`}`;
+}
+
+function orphanId(o: { parentId: string; orphan: OrphanBackups }): string {
+  return `${o.parentId}/orphans/${o.orphan.vmid}`;
 }
 
 function fromLook(look: ItemLook, state: vscode.TreeItemCollapsibleState): vscode.TreeItem {

@@ -8,6 +8,8 @@ import './labExplorer.test';
 import './labRestoreRefused.test';
 import './labVerifyOutcome.test';
 import './labState.test';
+// Destroys two guests of alpha and restores them: last, so that nothing above sees the gap.
+import './labLostGuest.test';
 
 export const START_MARKER = 'LIFEBOAT_HOST_START';
 export const RESULT_MARKER = 'LIFEBOAT_HOST_RESULT';

@@ -1,15 +1,23 @@
 // The Recovery explorer on the simulated homelab (issue 4): environment → node → guests read over
-// SSH → backups, flags, filter. Read-only: nothing here changes the lab.
+// SSH → backups, flags (stale, corrupt, protected, never backed up), filter, "Load more", and unique
+// item ids when two environments share a node. Nothing here changes the lab's nodes (a verification
+// reads them; a second environment is written into the workspace and removed).
 import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RecoveryTreeProvider } from '../../../src/extension/views/recoveryTree';
 import { poll } from '../suite/helpers';
 import { child, clusterGuests, labApi, rows, ssh, walk, type Row } from './labHelpers';
 
+const iconOf = (r: Row) => (r.item.iconPath instanceof vscode.ThemeIcon ? r.item.iconPath.id : '?');
+
 /** "2026-11-23 01:30 UTC" */
 const DATE = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC$/;
 const AGE = String.raw`\d+ (min|h|d) ago`;
 const SIZE = String.raw`\d+(\.\d)? (GiB|MiB|KiB)`;
+/** The volid of a backup row (its element carries the inventory's backup). */
+const volidOf = (r: Row) => (r.element.kind === 'backup' ? r.element.backup.volid : `not a backup: ${r.label}`);
 
 describe('lab: Recovery explorer', () => {
   let tree: RecoveryTreeProvider;
@@ -54,7 +62,8 @@ describe('lab: Recovery explorer', () => {
     for (const b of backups) {
       // Lifeboat's own safety points (left by earlier restores of 121) say so first.
       assert.match(b.description, new RegExp(`^(safety point · )?${AGE} · ${SIZE} · vma\\.(zst|gz|lzo) · (backups|local)( · .+)?$`), `${b.label}: ${b.description}`);
-      assert.match(b.item.id ?? '', /^backup\/(backups|local):backup\/vzdump-qemu-121-\d{4}_\d{2}_\d{2}-\d{2}_\d{2}_\d{2}\.vma\.(zst|gz|lzo)$/);
+      // Ids carry the environment and the node: the same backup can be listed under two environments.
+      assert.match(b.item.id ?? '', /^env\/prod\/node\/alpha\/guest\/121\/backup\/(backups|local):backup\/vzdump-qemu-121-\d{4}_\d{2}_\d{2}-\d{2}_\d{2}_\d{2}\.vma\.(zst|gz|lzo)$/);
     }
     const nightly = backups.filter((b) => b.description.includes(' · backups'));
     assert.ok(nightly.length >= 14, 'the nightly backups on the shared storage "backups"');
@@ -63,7 +72,7 @@ describe('lab: Recovery explorer', () => {
     assert.equal(protectedOnes[0]?.label, nightly[nightly.length - 1]?.label, 'the oldest nightly backup is the protected one');
     // What the tree shows is what the node has: each backup item is a volume on alpha.
     const onNode = ssh('alpha', 'pvesm list backups --vmid 121; pvesm list local --vmid 121');
-    for (const b of backups) assert.ok(onNode.includes((b.item.id ?? '').replace(/^backup\//, '')), `${b.item.id} is not on alpha:\n${onNode}`);
+    for (const b of backups) assert.ok(onNode.includes(volidOf(b)), `${b.item.id} is not on alpha:\n${onNode}`);
   });
 
   it('flags sandbox (lab → beta) as never backed up', async () => {
@@ -74,6 +83,100 @@ describe('lab: Recovery explorer', () => {
     assert.deepEqual(children.map((c) => c.label), ['No backup on any storage']);
     const k3s = await child(tree, (await walk(tree, 'lab', 'beta')).element, 'k3s-test');
     assert.match(k3s.description, /^201 · VM · \w+ · newest /, k3s.description);
+  });
+
+  it('flags k3s-test (lab → beta) as stale: its newest backup is older than the lab\'s 26 h RPO (backup block "03:00")', async () => {
+    const k3s = await walk(tree, 'lab', 'beta', 'k3s-test');
+    assert.match(k3s.contextValue, /^lifeboat\.guest\.exists(\.running)?\.stale$/, k3s.contextValue);
+    assert.match(k3s.description, /newest \d+ d ago$/, k3s.description);
+    assert.equal(iconOf(k3s), 'warning');
+    assert.match(String(k3s.item.tooltip), /Older than the 26 h recovery point objective/);
+    const backups = (await rows(tree, k3s.element)).filter((r) => r.contextValue.startsWith('lifeboat.backup'));
+    assert.match(backups[0]?.contextValue ?? '', /stale/, 'its newest backup is flagged too');
+    assert.ok(backups.slice(1).every((b) => !b.contextValue.includes('stale')), 'only the newest');
+  });
+
+  it('after a verification, nextcloud\'s newest archive (damaged in the lab) is CORRUPT; the guest still has intact ones', async () => {
+    await vscode.commands.executeCommand('lifeboat.verifyBackups', { env: 'prod', full: false });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const nextcloud = await walk(tree, 'prod', 'alpha', 'nextcloud');
+    const backups = (await rows(tree, nextcloud.element)).filter((r) => r.contextValue.startsWith('lifeboat.backup'));
+    const corrupt = backups.filter((b) => b.contextValue.includes('corrupt'));
+    assert.equal(corrupt.length, 1, JSON.stringify(backups.map((b) => `${b.label} ${b.contextValue}`)));
+    const nightly = backups.filter((b) => b.element.kind === 'backup' && !(b.element.backup.notes ?? '').startsWith('Lifeboat safety point'));
+    assert.equal(corrupt[0]?.label, nightly[0]?.label, 'the newest nightly one');
+    assert.match(corrupt[0]?.description ?? '', /^CORRUPT · /);
+    assert.equal(iconOf(corrupt[0]!), 'error');
+    // Only its newest is damaged: nextcloud is not "only corrupt backups", its newest intact one counts.
+    assert.doesNotMatch(nextcloud.contextValue, /corrupt/);
+    assert.match(nextcloud.description, /· newest \d+ (min|h|d) ago$/);
+  });
+
+  it('pages long backup lists: "Load more… (N older)" adds the next page until every backup is shown', async () => {
+    const gitea = await walk(tree, 'prod', 'alpha', 'gitea');
+    const all = gitea.element.kind === 'guest' ? gitea.element.backups.length : 0;
+    assert.ok(all >= 14, `${all} backups of gitea`);
+    // The page is 50 backups; the lab has about 14 per guest, so the test lowers it.
+    tree.pageSize = 5;
+    try {
+      tree.setFilter(undefined);
+      const page = async () => rows(tree, (await walk(tree, 'prod', 'alpha', 'gitea')).element);
+      let shown = await page();
+      assert.equal(shown.filter((r) => r.contextValue.startsWith('lifeboat.backup')).length, 5);
+      for (let pages = 1; ; pages++) {
+        const more = shown.find((r) => r.element.kind === 'loadMore');
+        const backups = shown.filter((r) => r.contextValue.startsWith('lifeboat.backup'));
+        if (!more) {
+          assert.equal(backups.length, all, 'every backup once the last page is shown');
+          assert.ok(pages > 2, `${pages} pages`);
+          break;
+        }
+        assert.equal(more.label, `Load more… (${all - backups.length} older)`);
+        assert.equal(more.item.command?.command, 'lifeboat.loadMoreBackups');
+        await vscode.commands.executeCommand(more.item.command.command, ...(more.item.command.arguments ?? []));
+        shown = await page();
+        assert.equal(shown.filter((r) => r.contextValue.startsWith('lifeboat.backup')).length, Math.min(all, backups.length + 5));
+      }
+      const labels = shown.filter((r) => r.contextValue.startsWith('lifeboat.backup')).map((r) => r.label);
+      assert.deepEqual(labels, [...labels].sort().reverse(), 'still newest first');
+    } finally {
+      tree.pageSize = 50;
+    }
+  });
+
+  it('two environments on one node: every item id is unique (VS Code refuses an id registered twice)', async () => {
+    const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const envs = path.join(root, 'infrastructure/proxmox/environments');
+    const staging = path.join(envs, 'staging');
+    // A second environment on alpha declaring the same guests as prod (a copy of prod's tfvars).
+    const prodText = await fs.readFile(path.join(envs, 'prod/terraform.tfvars'), 'utf8');
+    assert.match(prodText, /environment\s*=\s*"prod"/);
+    await fs.mkdir(staging, { recursive: true });
+    try {
+      await fs.writeFile(path.join(staging, 'terraform.tfvars'), prodText.replace(/environment\s*=\s*"prod"/, 'environment = "staging"'));
+      await vscode.commands.executeCommand('lifeboat.refresh');
+      await poll(() => rows(tree), (r) => r.some((x) => x.label === 'staging'), 20_000);
+      const ids: string[] = [];
+      const collect = async (row: Row, depth: number): Promise<void> => {
+        if (row.item.id) ids.push(row.item.id);
+        if (depth === 0 || row.item.collapsibleState === vscode.TreeItemCollapsibleState.None) return;
+        for (const c of await rows(tree, row.element)) await collect(c, depth - 1);
+      };
+      for (const env of ['prod', 'staging']) {
+        const alpha = await walk(tree, env, 'alpha');
+        await poll(() => rows(tree, alpha.element), (r) => r.some((x) => x.label === 'gitea'), 45_000);
+        await collect(alpha, 2);
+      }
+      const giteaBackups = ids.filter((id) => /\/guest\/121\/backup\//.test(id));
+      assert.ok(giteaBackups.some((id) => id.startsWith('env/prod/')) && giteaBackups.some((id) => id.startsWith('env/staging/')), 'gitea\'s backups under both');
+      const seen = new Set<string>();
+      const twice = ids.filter((id) => (seen.has(id) ? true : (seen.add(id), false)));
+      assert.deepEqual(twice, [], `${ids.length} ids`);
+    } finally {
+      await fs.rm(staging, { recursive: true, force: true });
+      await vscode.commands.executeCommand('lifeboat.refresh');
+      await poll(() => rows(tree), (r) => !r.some((x) => x.label === 'staging'), 20_000);
+    }
   });
 
   it('filters by VMID through the provider (setFilter) and clears with lifeboat.clearFilter', async () => {

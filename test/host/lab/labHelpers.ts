@@ -68,3 +68,17 @@ export function ssh(node: string, command: string): string {
   if (!config) throw new Error('LIFEBOAT_SSH_CONFIG is not set in the extension host: the runner must start code-server with .lab/env');
   return execFileSync('ssh', ['-F', config, '-o', 'BatchMode=yes', node, command], { encoding: 'utf8', timeout: 60_000 });
 }
+
+/**
+ * Brings a destroyed container back on `node` from its newest backup with the node's own
+ * tools (`pct restore` + `pct start`): the clean-up of the tests that destroy a guest.
+ */
+export function restoreContainerOnNode(node: string, vmid: number): string {
+  const stamp = (v: string) => /-(\d{4}_\d{2}_\d{2}-\d{2}_\d{2}_\d{2})\./.exec(v)?.[1] ?? '';
+  const volid = ssh(node, `pvesm list backups --vmid ${vmid}; pvesm list local --vmid ${vmid}`).split('\n')
+    .map((l) => l.split(/\s+/)[0] ?? '').filter((v) => v.includes(`vzdump-lxc-${vmid}-`))
+    .sort((a, b) => stamp(b).localeCompare(stamp(a)))[0];
+  if (!volid) throw new Error(`no backup of ${vmid} on ${node} to restore it from`);
+  ssh(node, `pct restore ${vmid} ${volid} --storage local-lvm && pct start ${vmid}`);
+  return volid;
+}

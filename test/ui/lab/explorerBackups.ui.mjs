@@ -52,7 +52,8 @@ export async function run({ page, open, screenshot }) {
   const sandbox = all.find((r) => r.label === 'sandbox');
   assert.ok(sandbox, 'sandbox row');
   assert.match(sandbox.description, /^202 · VM · stopped · never backed up$/, sandbox.description);
-  assert.match(sandbox.icon, /codicon-warning/, `sandbox icon ${sandbox.icon}`);
+  // Never backed up is an error (as verify-backups says): the error codicon, in the error colour.
+  assert.match(sandbox.icon, /codicon-error/, `sandbox icon ${sandbox.icon}`);
   const k3s = all.find((r) => r.label === 'k3s-test');
   assert.ok(k3s && /^201 · VM · /.test(k3s.description), `k3s-test row: ${JSON.stringify(k3s)}`);
 }

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { LifeboatError } from '../../../../src/core/errors';
-import { backupDay, chooseBackup, isStale, matchGuests, rpoHoursFor } from '../../../../src/core/inventory/backups';
+import { backupDay, chooseBackup, isStale, matchGuests, orphanBackups, restoreNodeFor, rpoHoursFor, usableBackups } from '../../../../src/core/inventory/backups';
 import { loadInventory } from '../../../../src/core/inventory/load';
 import type { Backup, Inventory } from '../../../../src/core/inventory/model';
 import type { DeclaredGuest } from '../../../../src/core/model/environment';
@@ -128,10 +128,12 @@ describe('inventory/backups decisions', () => {
       assert.equal(isStale(undefined, 26, now), true);
     });
 
-    it('a daily schedule allows 26 h; other schedules use the configured fallback', () => {
+    it('a daily schedule allows 26 h; a weekly one a week and 2 h; what cannot be read uses the configured fallback', () => {
       assert.equal(rpoHoursFor('01:30', 48), 26);
-      assert.equal(rpoHoursFor('sat 02:00', 200), 200);
+      assert.equal(rpoHoursFor('sat 02:00', 200), 170);
       assert.equal(rpoHoursFor(undefined, 48), 48);
+      assert.equal(rpoHoursFor('every night', 48), 48);
+      assert.equal(rpoHoursFor('2026-12-24 02:00', 48), 48, 'a one-off date is not a recurring schedule');
     });
   });
 
@@ -170,9 +172,100 @@ describe('inventory/backups decisions', () => {
     });
 
     it('returns one entry per declared guest only (the explorer adds undeclared guests itself)', () => {
-      // Note: the function's doc comment says "guests nobody declared are kept too", which it does not do;
-      // recoveryTree relies on the current behaviour.
       assert.equal(matchGuests([declared('gitea', 'vm')], inv).length, 1);
+    });
+
+    it('says where each VMID comes from: the node, or an explicit vmid in tfvars', () => {
+      const m = matchGuests([declared('gitea', 'vm'), declared('ghost', 'vm', { vmid: 999 })], inv);
+      assert.deepEqual(m.map((x) => [x.vmid, x.vmidSource]), [[121, 'node'], [999, 'tfvars']]);
+    });
+  });
+
+  describe('a declared guest no node has any more (node dead, guest destroyed)', () => {
+    // gitea (121) was destroyed: its backups are still on the shared storage, their notes say "gitea".
+    const withoutGitea = () => ({ ...inv, guests: inv.guests.filter((g) => g.vmid !== 121) });
+
+    it('takes its VMID from the notes of the backups no node owns, and carries them, newest first', () => {
+      const [m] = matchGuests([declared('gitea', 'vm')], withoutGitea());
+      assert.equal(m?.guest, undefined);
+      assert.equal(m?.vmid, 121);
+      assert.equal(m?.vmidSource, 'backup-notes');
+      assert.deepEqual(m?.backups.map((b) => b.volid), [
+        'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst',
+        'backups:backup/vzdump-qemu-121-2026_11_20-00_30_02.vma.zst',
+        'backups:backup/vzdump-qemu-121-2026_11_19-01_30_02.vma.zst',
+        'backups:backup/vzdump-qemu-121-2026_11_18-01_30_02.vma.zst',
+        'pbs:backup/vm/121/2026-11-17T00:30:03Z',
+      ]);
+    });
+
+    it('never takes the VMID of a guest a node runs, nor a backup of the other kind, nor a name inside a longer word', () => {
+      // postgres (131) runs: its backups' "postgres" notes name nobody missing.
+      assert.equal(matchGuests([declared('postgres', 'container', { node: 'beta' })], { ...inv, guests: inv.guests.map((g) => (g.vmid === 131 ? { ...g, name: 'pg-renamed' } : g)) })[0]?.vmid, undefined);
+      assert.equal(matchGuests([declared('gitea', 'container')], withoutGitea())[0]?.vmid, undefined, 'a VM backup is not a container\'s');
+      const longer = { ...withoutGitea(), backups: inv.backups.map((b) => (b.vmid === 121 ? { ...b, notes: 'gitea-old' } : b)) };
+      assert.equal(matchGuests([declared('gitea', 'vm')], longer)[0]?.vmid, undefined);
+      const template = { ...withoutGitea(), backups: inv.backups.map((b) => (b.vmid === 121 ? { ...b, notes: 'homelab, gitea, alpha' } : b)) };
+      assert.equal(matchGuests([declared('gitea', 'vm')], template)[0]?.vmid, 121, '{{cluster}}, {{guestname}}, {{node}}');
+    });
+
+    it('backups of two VMIDs naming it: no choice made, both VMIDs said', () => {
+      const copy = inv.backups.filter((b) => b.vmid === 121).map((b) => ({ ...b, vmid: 921, volid: b.volid.replace('121', '921') }));
+      const [m] = matchGuests([declared('gitea', 'vm')], { ...withoutGitea(), backups: [...inv.backups, ...copy] });
+      assert.equal(m?.vmid, undefined);
+      assert.deepEqual(m?.candidateVmids, [121, 921]);
+      assert.deepEqual(m?.backups, []);
+    });
+
+    it('notes that name two missing guests name neither', () => {
+      const both = { ...withoutGitea(), backups: inv.backups.map((b) => (b.vmid === 121 ? { ...b, notes: 'gitea wiki' } : b)) };
+      assert.deepEqual(matchGuests([declared('gitea', 'vm'), declared('wiki', 'vm')], both).map((m) => m.vmid), [undefined, undefined]);
+    });
+
+    it('a Terraform state on disk names it by its for_each key or its name, before the notes', () => {
+      const noNotes = { ...withoutGitea(), backups: inv.backups.map((b) => (b.vmid === 121 ? { ...b, notes: undefined } : b)) };
+      assert.equal(matchGuests([declared('gitea', 'vm')], noNotes)[0]?.vmid, undefined, 'precondition: nothing else names it');
+      const state = new Map([['prod', [
+        { address: 'module.vms["gitea"].proxmox_virtual_environment_vm.this', vmid: 121, name: 'gitea' },
+        { address: 'module.containers["postgres"].proxmox_virtual_environment_container.this', vmid: 131, name: undefined },
+      ]]]);
+      const [m] = matchGuests([declared('gitea', 'vm')], noNotes, { stateGuests: state });
+      assert.deepEqual([m?.vmid, m?.vmidSource, m?.backups.length], [121, 'state', 5]);
+      assert.equal(matchGuests([declared('gitea', 'vm', { environment: 'lab' })], noNotes, { stateGuests: state })[0]?.vmid, undefined, 'another environment\'s state');
+      assert.equal(matchGuests([declared('gitea', 'container')], noNotes, { stateGuests: state })[0]?.vmid, undefined, 'a VM resource is not a container');
+      // The state's VMID is now another guest's: not this one.
+      const reused = { ...noNotes, guests: [...noNotes.guests, { ...inv.guests[0]!, vmid: 121, name: 'other' }] };
+      assert.equal(matchGuests([declared('gitea', 'vm')], reused, { stateGuests: state })[0]?.vmid, undefined);
+    });
+
+    it('orphanBackups: what no node runs and no declared guest claims, by VMID', () => {
+      const inv2 = withoutGitea();
+      assert.deepEqual(orphanBackups(inv2, matchGuests([declared('gitea', 'vm')], inv2)), [], 'gitea claims its backups');
+      const orphans = orphanBackups(inv2, matchGuests([declared('wiki', 'vm')], inv2));
+      assert.deepEqual(orphans.map((o) => [o.vmid, o.type, o.backups.length, o.backups[0]?.volid]), [[121, 'qemu', 5, 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst']]);
+      assert.deepEqual(orphanBackups(inv, []), [], 'every backup of the fixture belongs to a running guest');
+    });
+
+    it('restoreNodeFor: the declared node when it can read the backup, else the node that listed it', () => {
+      const shared = inv.backups.find((b) => b.volid.startsWith('backups:'))!;
+      const local = { ...shared, volid: 'local:backup/vzdump-qemu-121-2026_11_20-00_30_02.vma.zst', storage: 'local', node: 'alpha' };
+      assert.equal(restoreNodeFor('beta', shared, inv), 'beta', 'the shared storage is readable from beta');
+      assert.equal(restoreNodeFor('beta', local, inv), 'alpha', 'alpha\'s local storage is not');
+      const betaDown = { ...inv, nodes: inv.nodes.map((n) => (n.node === 'beta' ? { ...n, reachable: false } : n)) };
+      assert.equal(restoreNodeFor('beta', shared, betaDown), shared.node, 'a node that could not be read');
+      assert.equal(restoreNodeFor(undefined, shared, inv), shared.node);
+    });
+  });
+
+  describe('usableBackups', () => {
+    it('leaves out what Lifeboat\'s verification or the PBS server found damaged', () => {
+      const list = [
+        backup('a', 3, { verification: 'failed' }),
+        backup('b', 2),
+        backup('c', 1),
+      ];
+      assert.deepEqual(usableBackups(list).map((b) => b.volid), ['b', 'c']);
+      assert.deepEqual(usableBackups(list, (v) => (v === 'b' ? 'corrupt' : v === 'c' ? 'ok' : undefined)).map((b) => b.volid), ['c']);
     });
   });
 });
