@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { CancelledError, LifeboatError } from '../errors';
 import type { EnvironmentConfig } from '../model/environment';
 import type { LogSink, NetworkProbe, NodeShell, StateStore } from '../ports';
-import { matchGuests, newestBackup, rpoHoursFor } from '../inventory/backups';
+import { guestRpoHours, matchGuests, newestBackup } from '../inventory/backups';
 import type { Backup, BackupJob, Guest, Inventory } from '../inventory/model';
 import { msg } from '../procedure/message';
 import { commandLine } from '../proxmox/shell';
@@ -174,12 +174,13 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
   }
 
   for (const { env, matched } of matchedPerEnv) {
-    const rpo = rpoHoursFor(env.backup?.schedule, fallback);
     for (const m of matched) {
       const d = m.declared;
       if (!d) continue;
       const vmid = m.vmid;
       if (request.vmid !== undefined && vmid !== request.vmid) continue;
+      // The same RPO as the explorer and the lenses: the backup block's schedule, else the guest's job.
+      const rpo = guestRpoHours(env.backup?.schedule, inv.jobs, vmid, m.guest?.node, fallback);
       const at = { environment: env.name, guest: d.name, vmid, node: m.guest?.node, file: env.tfvarsPath, range: d.range };
       // A Lifeboat safety point (the state a restore replaced) does not make a guest's backups recent.
       const newest = newestBackup(m.backups);

@@ -149,6 +149,17 @@ describe('verify/verifyBackups (core, fake node)', () => {
     assert.ok(r.findings.some((f) => f.code === 'stale' && f.vmid === 201 && /720 h old/.test(english(f.message))));
   });
 
+  it('the RPO of a guest comes from its job when the backup block has no schedule: a weekly job\'s 80 h old backup is not stale', async () => {
+    const noSchedule = env('prod', [['gitea', 'vm', 5, '10.0.0.21']], { backup: { enabled: true, schedule: undefined, storage: 'backups', mode: 'snapshot', compress: 'zstd', retention: {}, range: range(40) } });
+    const weekly = { ...job('backup-prod', [121]), schedule: 'sun 01:30' };
+    const inv = inventory([guest(121, 'gitea', 'qemu')], [backup(121, 'qemu', 80)], [weekly]);
+    const r = await verifyBackups({ full: false, reread: false }, deps(node(), emptyManifest(), { environments: [noSchedule], inventory: inv }));
+    assert.ok(!r.findings.some((f) => f.code === 'stale'), JSON.stringify(r.findings.map((f) => english(f.message))));
+    const daily = inventory([guest(121, 'gitea', 'qemu')], [backup(121, 'qemu', 80)], [job('backup-prod', [121])]);
+    const r2 = await verifyBackups({ full: false, reread: false }, deps(node(), emptyManifest(), { environments: [noSchedule], inventory: daily }));
+    assert.ok(r2.findings.some((f) => f.code === 'stale' && f.vmid === 121), 'a daily job\'s 80 h old backup is stale');
+  });
+
   it('a guest whose newest backup is fine and covered by an enabled job is ok; --vmid scopes findings (exit 0)', async () => {
     const r = await verifyBackups({ full: false, reread: false, vmid: 121 }, deps(node()));
     assert.equal(r.exitCode, 0, JSON.stringify(r.findings.map((f) => english(f.message))));
