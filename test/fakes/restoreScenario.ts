@@ -154,7 +154,7 @@ export async function restoreScenario(options: ScenarioOptions = {}): Promise<Sc
   alpha.on(/^test -s \S+ && (zstd -q -t|gzip -t|lzop -t|vma verify|tar -tf) \S+$/, { code: 0 });
   alpha.on(/^(qm|pct) shutdown \d+ --timeout \d+$/, { code: 0 });
   alpha.on(/^(qm|pct) start \d+$/, { code: 0 });
-  alpha.on(/^date \+%s; setsid nohup vzdump (121|131) --storage (\S+) --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-\1-\w+-safety\.log 2>&1 < \/dev\/null & echo \$!$/, (command) => {
+  alpha.on(/^date \+%s; setsid nohup vzdump (121|131) --storage (\S+) --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-\1-\w+-safety\.log 2>&1 < \/dev\/null & echo \$!$/, (command) => {
     const [, vmid, storage] = /vzdump (\d+) --storage (\S+) /.exec(command)!;
     const defaults = vzdumpLog(vmid === '131' ? 'lxc' : 'qemu', storage!);
     const log = options.safetyTask?.log?.(defaults) ?? defaults;
@@ -224,7 +224,7 @@ export async function restoreScenario(options: ScenarioOptions = {}): Promise<Sc
 }
 
 const DUMP_DIR = '/mnt/pve/backups/dump';
-const startLine = (vmid: string, storage: string) => `INFO: starting new backup job: vzdump ${vmid} --storage ${storage} --mode snapshot --compress zstd --notes-template '${SAFETY_NOTES}'`;
+const startLine = (vmid: string, storage: string) => `INFO: starting new backup job: vzdump ${vmid} --storage ${storage} --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template '${SAFETY_NOTES}'`;
 
 /**
  * The safety point's vzdump task log (reference §10: the lines vzdump prints, in its order, for a

@@ -102,6 +102,27 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
     assert.equal(config.protection, 1, 'protection set again');
   });
 
+  it('the safety point prunes nothing on a storage with retention and is protected; the backup chosen by --date is still there', () => {
+    // The lab's `backups` storage prunes by keep-daily/weekly/monthly: a vzdump there without
+    // `--remove 0` would delete some of gitea's 14 nightly backups right before the restore.
+    assert.match(String(pveJson<Record<string, unknown>>('alpha', 'pvesh get /storage/backups')['prune-backups']), /keep-daily=7/);
+    type Row = { volid: string; ctime: number; protected?: number; notes?: string };
+    const rows = pveJson<Row[]>('alpha', 'pvesh get /nodes/alpha/storage/backups/content --content backup --vmid 121');
+    const nightly = rows.filter((b) => !b.protected && !(b.notes ?? '').startsWith('Lifeboat')).sort((a, b) => a.ctime - b.ctime);
+    const chosen = nightly[1]!;
+    const day = /-(\d{4})_(\d\d)_(\d\d)-/.exec(chosen.volid)!.slice(1).join('-');
+    const before = backupsOf(121);
+    const r = lifeboat(['restore-vm', '121', '--date', day, '--force', '--json']);
+    const report = json(r);
+    assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(report.steps, null, 1)}`);
+    assert.ok((report.summary.find((x) => x.label === 'Backup')?.value ?? '').startsWith(`${chosen.volid} `), JSON.stringify(report.summary));
+    const after = backupsOf(121);
+    assert.deepEqual(before.filter((v) => !after.includes(v)), [], 'no backup of 121 was removed');
+    assert.ok(after.includes(chosen.volid));
+    const safety = pveJson<Row[]>('alpha', 'pvesh get /nodes/alpha/storage/backups/content --content backup --vmid 121').find((b) => b.volid === report.facts.safetyPoint);
+    assert.equal(safety?.protected, 1, `the safety point ${report.facts.safetyPoint} is protected`);
+  });
+
   it('restores to a new VMID 921 and leaves 121 untouched', () => {
     const before = pveJson<Record<string, unknown>>('alpha', 'pvesh get /nodes/alpha/qemu/121/config');
     const r = lifeboat(['restore-vm', '121', '--target-id', '921', '--link-down', '--force', '--json']);

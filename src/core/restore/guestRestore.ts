@@ -7,7 +7,7 @@
 import { CancelledError, LifeboatError, throwIfAborted } from '../errors';
 import type { DeclaredGuest } from '../model/environment';
 import type { LogSink, NetworkProbe, NodeShell, Sleep } from '../ports';
-import { guest as guestCmd, pvesh, quickIntegrityCommand, restoreCommand, volumePath, vzdumpCommand, type GuestType } from '../proxmox/commands';
+import { backupVolume, guest as guestCmd, pvesh, quickIntegrityCommand, restoreCommand, volumePath, vzdumpCommand, type GuestType } from '../proxmox/commands';
 import { AgentInterfacesSchema, GuestConfigSchema, LxcInterfacesSchema, TaskListSchema } from '../proxmox/records';
 import { commandLine, detached } from '../proxmox/shell';
 import { checkNodeName, checkStorageId, parseDay, parseVmid } from '../proxmox/validate';
@@ -302,7 +302,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
         // vzdump names a file archive by its path and a PBS one relative to the datastore.
         const safetyVolid = /^[a-z][a-z0-9\-_.]*:backup\//i.test(volid) ? volid : volid.startsWith('/') ? `${f.safetyStorage}:backup/${volid.split('/').pop()}` : `${f.safetyStorage}:backup/${volid}`;
         ctx.facts.set('safetyPoint', safetyVolid);
-        return msg('Safety point {0}', safetyVolid);
+        return msg('Safety point {0}, protected so that no backup pruning removes it; once the guest is confirmed good, delete it with: {1}', safetyVolid, removeSafetyPointLine(f.node, safetyVolid));
       },
     });
   }
@@ -416,7 +416,9 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
     exclusive: { held: deps.activeRestores, key: f.targetId },
     nextSteps: [
       ...(env ? [msg('Run terraform plan in environments/{0}: a restore from backup happens outside Terraform', env)] : [msg('Run terraform plan in the environment that declares this guest: a restore from backup happens outside Terraform')]),
-      ...(f.inPlace && f.existing ? [msg('Delete the safety point once the guest is confirmed good')] : []),
+      ...(f.inPlace && f.existing && f.safetyStorage
+        ? [msg('Once the guest is confirmed good, delete the safety point (it is protected, so no pruning removes it): {0}', `pvesh set /nodes/${f.node}/storage/${f.safetyStorage}/content/<safety point> --protected 0 && pvesh delete /nodes/${f.node}/storage/${f.safetyStorage}/content/<safety point>`)]
+        : []),
     ],
   };
 }
@@ -559,6 +561,15 @@ export function gib(bytes: number): string {
 
 function raise(err: Error): never {
   throw err;
+}
+
+/** The two commands that delete a (protected) safety point. */
+function removeSafetyPointLine(node: string, volid: string): string {
+  try {
+    return `${commandLine(backupVolume.unprotect(node, volid))} && ${commandLine(backupVolume.remove(node, volid))}`;
+  } catch {
+    return `pvesh set /nodes/${node}/storage/<storage>/content/${volid} --protected 0 && pvesh delete /nodes/${node}/storage/<storage>/content/${volid}`;
+  }
 }
 
 /** Re-attachments after a lost connection, across the safety point and the restore (for the report). */

@@ -41,7 +41,7 @@ describe('restore/planGuestRestore', () => {
       assert.deepEqual(cmd('check-archive'), ['test -s /mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst && zstd -q -t /mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst']);
       assert.equal(cmd('stop')[0], 'qm shutdown 121 --timeout 60');
       assert.equal(cmd('safety-point').length, 2);
-      assert.match(cmd('safety-point')[0] ?? '', /^setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-121-[a-z0-9]+-safety\.log 2>&1 < \/dev\/null & echo \$!$/);
+      assert.match(cmd('safety-point')[0] ?? '', /^setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-121-[a-z0-9]+-safety\.log 2>&1 < \/dev\/null & echo \$!$/);
       assert.equal(cmd('safety-point')[1], 'pvesh get /nodes/alpha/tasks/<UPID>/status   # followed until it ends');
       assert.match(cmd('restore')[0] ?? '', new RegExp(`^setsid nohup qmrestore ${NEWEST_121} 121 --force 1 > /tmp/lifeboat-restore-121-[a-z0-9]+\\.log 2>&1 < /dev/null & echo \\$!$`));
       assert.equal(cmd('restore')[1], 'pvesh get /nodes/alpha/tasks/<UPID>/status   # followed until it ends');
@@ -60,6 +60,7 @@ describe('restore/planGuestRestore', () => {
       assert.deepEqual(plan.warnings.map(english), ['VM 121 is running: it will be stopped (services down until the restore ends)']);
       assert.deepEqual(plan.steps.filter((x) => x.destructive).map((x) => x.id), ['stop', 'restore']);
       assert.match(english(plan.nextSteps[0]!), /terraform plan in environments\/prod/);
+      assert.equal(english(plan.nextSteps[1]!), 'Once the guest is confirmed good, delete the safety point (it is protected, so no pruning removes it): pvesh set /nodes/alpha/storage/backups/content/<safety point> --protected 0 && pvesh delete /nodes/alpha/storage/backups/content/<safety point>');
     });
 
     it('planning only reads: every command sent is a pvesh get or pvesm path', async () => {

@@ -12,7 +12,7 @@ import {
 
 const NEWEST_121 = 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst';
 /** The safety point's vzdump, launched detached from the SSH session like the restore. */
-const SAFETY_LAUNCH_121 = new RegExp(String.raw`^date \+%s; setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > /tmp/lifeboat-restore-121-\w+-safety\.log 2>&1 < /dev/null & echo \$!$`);
+const SAFETY_LAUNCH_121 = new RegExp(String.raw`^date \+%s; setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' > /tmp/lifeboat-restore-121-\w+-safety\.log 2>&1 < /dev/null & echo \$!$`);
 const VZDUMP_121 = /^date \+%s; setsid nohup vzdump 121 /;
 const RESTORE_STATUS = taskCommand(RESTORE_UPID, 'status');
 const RESTORE_LOG = taskCommand(RESTORE_UPID, 'log');
@@ -43,7 +43,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(report.facts.reachability, 'tcp/22 ok, ping ok');
     assert.equal(report.changed, true);
     assert.deepEqual(report.aftermath, []);
-    assert.equal(english(report.steps[2]!.detail!), `Safety point ${SAFETY_VOLID}`);
+    assert.equal(english(report.steps[2]!.detail!), `Safety point ${SAFETY_VOLID}, protected so that no backup pruning removes it; once the guest is confirmed good, delete it with: pvesh set /nodes/alpha/storage/backups/content/${SAFETY_VOLID} --protected 0 && pvesh delete /nodes/alpha/storage/backups/content/${SAFETY_VOLID}`);
     assert.equal(english(report.steps[3]!.detail!), `Task ${RESTORE_UPID} ended: OK`);
 
     const cmds = s.runCommands();
@@ -215,7 +215,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(report.status, 'failed');
     const step = report.steps.find((x) => x.id === 'safety-point');
     assert.equal(step?.error?.reason, 'safetyPointFailed');
-    assert.equal(step?.error?.message, "the safety backup failed: could not start vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' on alpha: bash: line 1: setsid: command not found");
+    assert.equal(step?.error?.message, "the safety backup failed: could not start vzdump 121 --storage backups --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' on alpha: bash: line 1: setsid: command not found");
     const cmds = s.runCommands();
     assert.ok(!cmds.some((c) => c.includes('qmrestore') || c.includes('/tasks/UPID:')), 'no task followed, nothing overwritten');
     assert.equal(cmds.at(-1), 'qm start 121');
@@ -494,7 +494,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
       assert.equal(report.facts.address, '10.20.0.31');
       assert.equal(report.facts.safetyPoint, 'backups:backup/vzdump-lxc-131-2026_11_21-18_09_48.tar.zst');
       assert.equal(report.facts.safetyTask, CT_SAFETY_UPID);
-      assert.ok(s.runCommands().some((c) => /^date \+%s; setsid nohup vzdump 131 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-131-\w+-safety\.log 2>&1 < \/dev\/null & echo \$!$/.test(c)));
+      assert.ok(s.runCommands().some((c) => /^date \+%s; setsid nohup vzdump 131 --storage backups --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-131-\w+-safety\.log 2>&1 < \/dev\/null & echo \$!$/.test(c)));
       assert.ok(s.runCommands().some((c) => /^date \+%s; setsid nohup pct restore 131 backups:backup\/vzdump-lxc-131-2026_11_20-01_30_04\.tar\.zst --storage local-lvm --force 1 /.test(c)));
     });
 
