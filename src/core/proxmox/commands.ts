@@ -21,6 +21,9 @@ export const pvesh = {
   /** Running AND finished tasks: the API lists finished ones only unless `--source all`. */
   tasks: (node: string, vmid?: number): CommandSpec =>
     ({ program: 'pvesh', args: ['get', `/nodes/${checkNodeName(node)}/tasks`, '--source', 'all', ...(vmid ? ['--vmid', String(parseVmid(vmid))] : []), ...json] }),
+  /** Running tasks of a guest, as a table (for a human to read in a report). */
+  activeTasks: (node: string, vmid: number): CommandSpec =>
+    ({ program: 'pvesh', args: ['get', `/nodes/${checkNodeName(node)}/tasks`, '--source', 'active', '--vmid', String(parseVmid(vmid))] }),
   taskStatus: (node: string, upid: string): CommandSpec =>
     ({ program: 'pvesh', args: ['get', `/nodes/${checkNodeName(node)}/tasks/${checkUpid(upid)}/status`, ...json] }),
   taskLog: (node: string, upid: string, start: number): CommandSpec =>
