@@ -31,8 +31,9 @@ export interface RestoreVmOptions {
   readonly verbose?: boolean;
 }
 
-export async function restoreVmCommand(vmid: string, o: RestoreVmOptions, io: CliIo): Promise<number> {
-  const rt = await openRuntime(io, { root: o.root, json: Boolean(o.json), verbose: o.verbose });
+/** `open`: how the SSH pool, probes and log are made (tests pass fakes). */
+export async function restoreVmCommand(vmid: string, o: RestoreVmOptions, io: CliIo, open: typeof openRuntime = openRuntime): Promise<number> {
+  const rt = await open(io, { root: o.root, json: Boolean(o.json), verbose: o.verbose });
   const activeRestores = new Set<number>();
   try {
     if (rt.nodes.length === 0) {
