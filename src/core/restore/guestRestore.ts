@@ -93,6 +93,8 @@ export interface GuestRestoreFacts {
   readonly linkDown: boolean;
   /** The guest being overwritten has `protection: 1`, which Proxmox honours by refusing the restore. */
   readonly protectedGuest: boolean;
+  /** With a new VMID: the backup's configuration has `protection: 1`, so the copy is protected too. */
+  readonly copyProtected: boolean;
   /** The next older usable backup, offered when this one turns out damaged. */
   readonly previousBackup: { readonly volid: string; readonly day: string; readonly ctime: number; readonly byDate: boolean } | undefined;
 }
@@ -210,6 +212,7 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
     originalAddresses: inPlace ? [] : [...new Set([addressHint, declared?.ip, current ? staticAddress(current) : undefined].filter((a): a is string => Boolean(a)))],
     linkDown: !inPlace && request.linkDown !== false,
     protectedGuest,
+    copyProtected: !inPlace && config.protection === '1',
     previousBackup,
   };
   return { plan: buildPlan(facts, deps, timing), facts };
@@ -407,7 +410,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
     commands: [detached(restore, logFile), `pvesh get /nodes/${f.node}/tasks/<UPID>/status   # followed until it ends`],
     effect: f.inPlace && f.existing
       ? msg('The current disks of {0} are replaced; the safety point restores them', f.targetId)
-      : msg('A new guest {0}; remove it with: {1} destroy {0}', f.targetId, f.type === 'qemu' ? 'qm' : 'pct'),
+      : msg('A new guest {0}; remove it with: {1}', f.targetId, removeCopyLine(f, true)),
     async run(ctx) {
       try {
         const task = await launchTask(shell, restore, {
@@ -761,8 +764,8 @@ export function restoreAftermath(f: GuestRestoreFacts, facts: ReadonlyMap<string
       out.push(msg('{0} {1} was recreated from the backup {2}.', label, f.vmid, f.backup.volid));
     } else {
       out.push(started
-        ? msg('The copy {0} was restored from the backup {1} and started; {2} was not touched. Remove the copy with: {3}', f.targetId, f.backup.volid, f.vmid, `${tool} stop ${f.targetId} && ${tool} destroy ${f.targetId}`)
-        : msg('The copy {0} was restored from the backup {1}; {2} was not touched. Remove the copy with: {3}', f.targetId, f.backup.volid, f.vmid, `${tool} destroy ${f.targetId}`));
+        ? msg('The copy {0} was restored from the backup {1} and started; {2} was not touched. Remove the copy with: {3}', f.targetId, f.backup.volid, f.vmid, removeCopyLine(f, true))
+        : msg('The copy {0} was restored from the backup {1}; {2} was not touched. Remove the copy with: {3}', f.targetId, f.backup.volid, f.vmid, removeCopyLine(f, false)));
     }
     if (started) {
       const reach = facts.get('reachability');
@@ -805,10 +808,22 @@ export function restoreAftermath(f: GuestRestoreFacts, facts: ReadonlyMap<string
       : msg('{0} {1} was stopped and not overwritten; start it again with: {2}', label, f.vmid, commandLine(guestCmd.start(f.type, f.vmid))));
   }
   if (!f.inPlace && touched && !restored) {
-    out.push(msg('A half-restored copy {0} may exist on {1}; {2} was not touched. Remove the copy with: {3}', f.targetId, f.node, f.vmid, `${tool} destroy ${f.targetId}`));
+    out.push(msg('A half-restored copy {0} may exist on {1}; {2} was not touched. Remove the copy with: {3}', f.targetId, f.node, f.vmid, removeCopyLine(f, false)));
   }
   if (out.length === 0) out.push(msg('Nothing was overwritten.'));
   return out;
+}
+
+/**
+ * Removing a copy: stopped first if it may run, its protection (inherited from the backup's
+ * configuration) lifted first, or Proxmox refuses the destroy.
+ */
+function removeCopyLine(f: GuestRestoreFacts, mayRun: boolean): string {
+  return [
+    ...(mayRun ? [commandLine(guestCmd.stop(f.type, f.targetId))] : []),
+    ...(f.copyProtected ? [commandLine(guestCmd.setProtection(f.type, f.targetId, false))] : []),
+    `${f.type === 'qemu' ? 'qm' : 'pct'} destroy ${f.targetId}`,
+  ].join(' && ');
 }
 
 /** Back to the guest as it was: restore the safety point over it (stopped first if it runs). */

@@ -12,7 +12,7 @@ import type { Sleep } from '../../../../src/core/ports';
 import { planGuestRestore, restoreAftermath, type GuestRestoreRequest } from '../../../../src/core/restore/guestRestore';
 import { sleep as realSleep } from '../../../../src/adapters/net/probe';
 import { fail, json } from '../../../fakes/fakeNodeShell';
-import { fixtureJson, pveshGet, tasksCommand } from '../../../fakes/pveHomelab';
+import { fixture, fixtureJson, pveshGet, tasksCommand } from '../../../fakes/pveHomelab';
 import { RESTORE_UPID, SAFETY_UPID, SAFETY_VOLID, restoreScenario, taskCommand, type Scenario } from '../../../fakes/restoreScenario';
 
 const NEWEST_121 = 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst';
@@ -161,6 +161,16 @@ describe('restore: the aftermath of a failure or a cancel at every step', () => 
       `The copy 921 was restored from the backup ${NEWEST_121}; 121 was not touched. Remove the copy with: qm destroy 921`,
       'The copy 921 is not started and its network link is not down yet: take it down before you start it (qm set 921 --net0 <its net0>,link_down=1), or remove the copy.',
     ]);
+  });
+
+  // Seen on the lab: a copy of the protected gitea is protected too, and `qm destroy` refuses it.
+  it('a copy of a protected guest: how to remove it lifts the protection first', async () => {
+    const s = await restoreScenario();
+    s.alpha.on(/^pvesh get \/nodes\/alpha\/vzdump\/extractconfig --volume \S*qemu-121/, json(`${fixture('extractconfig-qemu-121.conf')}protection: 1\n`));
+    const { plan, facts, aftermath } = await run(s, { vmid: 121, targetId: 921, linkDown: false }, () => { s.alpha.on('qm start 921', fail('start failed')); });
+    assert.equal(facts.copyProtected, true);
+    assert.equal(english(plan.steps.find((x) => x.id === 'restore')!.effect!), 'A new guest 921; remove it with: qm stop 921 && qm set 921 --protection 0 && qm destroy 921');
+    assert.equal(aftermath[0], `The copy 921 was restored from the backup ${NEWEST_121}; 121 was not touched. Remove the copy with: qm set 921 --protection 0 && qm destroy 921`);
   });
 
   it('a copy that was restored and started but whose check failed: how to remove it (stopped first)', async () => {
