@@ -13,7 +13,13 @@ export type DropWhen =
    * after a command matching `armedBy` drops: e.g. the first task-list read after a `qmrestore`
    * was launched, not the identical reads made before it.
    */
-  | { readonly afterCommandMatching: string; readonly delayMs?: number; readonly armedBy?: string }
+  | {
+    readonly afterCommandMatching: string;
+    readonly delayMs?: number;
+    readonly armedBy?: string;
+    /** The matching command's answer is held back until the drop: the drop always cuts it in flight. */
+    readonly holdAnswer?: boolean;
+  }
   /** `afterMs` after the next command starts on that node. */
   | { readonly afterMs: number };
 
@@ -80,7 +86,7 @@ export function dropDelayMs(when: DropWhen): number {
  * unless `repeat`), so that two sessions never both fire a one-shot fault. A fault waiting for its
  * `armedBy` command is armed by it (that command does not drop).
  */
-export function claimDropFault(stateDir: string, node: string, commandLine: string): number | undefined {
+export function claimDropFault(stateDir: string, node: string, commandLine: string): { delayMs: number; holdAnswer: boolean } | undefined {
   if (!storedFaults(stateDir).some((f) => f.fault.kind === 'drop-connection')) return undefined;
   return updateFaults(stateDir, (doc) => {
     const drops = doc.faults.filter((f) => f.fault.kind === 'drop-connection' && f.fault.node === node);
@@ -89,7 +95,7 @@ export function claimDropFault(stateDir: string, node: string, commandLine: stri
     if (fires) {
       const f = fires.fault as Extract<Fault, { kind: 'drop-connection' }>;
       if (!f.repeat) doc.faults.splice(doc.faults.indexOf(fires), 1);
-      return dropDelayMs(f.when);
+      return { delayMs: dropDelayMs(f.when), holdAnswer: 'holdAnswer' in f.when && f.when.holdAnswer === true };
     }
     for (const f of drops) {
       const by = armedBy(f);

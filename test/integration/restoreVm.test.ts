@@ -150,8 +150,10 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
       assert.equal(report.facts.reachability, "not checked: the copy has the original's address 10.20.0.21");
       assert.doesNotMatch(pveJson<Record<string, string>>('alpha', 'pvesh get /nodes/alpha/qemu/922/config').net0 ?? '', /link_down=1/);
     } finally {
-      ssh('alpha', 'qm stop 922; qm destroy 922');
+      // A copy of the protected gitea is protected too.
+      ssh('alpha', 'qm stop 922; qm set 922 --protection 0; qm destroy 922');
     }
+    assert.equal(guest(922), undefined, 'the copy is gone');
     assert.equal(guest(121)?.status, 'running');
   });
 
@@ -214,8 +216,9 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
   // task was recorded, and the report said the guest was "stopped and not overwritten" while pct
   // restore ran on the node.
   it('rides out a connection dropped right after the restore was launched, while its task is looked for', async () => {
-    // Armed by the launched `pct restore 132`, the drop cuts the next task-list read for 132 30 ms in.
-    await fault(JSON.stringify({ kind: 'drop-connection', node: 'alpha', when: { afterCommandMatching: '/^pvesh get \\/nodes\\/alpha\\/tasks --source all --vmid 132 /', armedBy: '/pct restore 132 /', delayMs: 30 } }), lab.paths);
+    // Armed by the launched `pct restore 132`, the drop cuts the next task-list read for 132 before it
+    // answers (holdAnswer): the read that would have found the task.
+    await fault(JSON.stringify({ kind: 'drop-connection', node: 'alpha', when: { afterCommandMatching: '/^pvesh get \\/nodes\\/alpha\\/tasks --source all --vmid 132 /', armedBy: '/pct restore 132 /', delayMs: 30, holdAnswer: true } }), lab.paths);
     const r = lifeboat(['restore-vm', '132', '--force', '--json']);
     const report = json(r);
     assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(report.steps, null, 1)}`);
