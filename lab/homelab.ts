@@ -37,7 +37,8 @@ function nodeStorages(totalScale: number): StorageSpec[] {
   return [
     { id: 'local', type: 'dir', content: ['iso', 'vztmpl', 'backup'], totalBytes: 600 * GiB * totalScale, baseUsedBytes: 12 * GiB },
     { id: 'local-lvm', type: 'lvmthin', content: ['images', 'rootdir'], totalBytes: 800 * GiB * totalScale, baseUsedBytes: 0 },
-    { id: 'backups', type: 'nfs', content: ['backup'], totalBytes: 2 * TiB * totalScale, baseUsedBytes: 310 * GiB, shared: true },
+    // The retention of the prod backup job, also set on the storage (vzdump run by hand prunes by it).
+    { id: 'backups', type: 'nfs', content: ['backup'], totalBytes: 2 * TiB * totalScale, baseUsedBytes: 310 * GiB, shared: true, pruneBackups: { 'keep-daily': '7', 'keep-weekly': '4', 'keep-monthly': '2' } },
   ];
 }
 

@@ -93,10 +93,12 @@ export async function startInProcessSsh(opts: InProcessSshOptions): Promise<{ st
         const run = (channel: ServerChannel, args: string[], command: string): void => {
           const child = spawn(SHELL, args, { cwd: home, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
           children.add(child);
-          const delay = claimDropFault(opts.stateDir, opts.node, command);
-          if (delay !== undefined) setTimeout(drop, delay);
-          child.stdout!.on('data', (b: Buffer) => channel.write(b));
-          child.stderr!.on('data', (b: Buffer) => channel.stderr.write(b));
+          const fault = claimDropFault(opts.stateDir, opts.node, command);
+          if (fault !== undefined) setTimeout(drop, fault.delayMs);
+          // Held back: nothing of the command's answer reaches the client before the drop.
+          const held = fault?.holdAnswer === true;
+          child.stdout!.on('data', (b: Buffer) => { if (!held) channel.write(b); });
+          child.stderr!.on('data', (b: Buffer) => { if (!held) channel.stderr.write(b); });
           channel.on('data', (b: Buffer) => child.stdin!.write(b));
           channel.on('end', () => child.stdin!.end());
           child.stdin!.on('error', () => undefined);
@@ -108,6 +110,7 @@ export async function startInProcessSsh(opts: InProcessSshOptions): Promise<{ st
           });
           child.on('close', (code, signal) => {
             children.delete(child);
+            if (held) return;
             try {
               if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
               else channel.exit(code ?? 255);

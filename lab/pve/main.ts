@@ -44,12 +44,14 @@ async function applyFaults(ctx: Ctx, tool: string, args: string[]): Promise<void
   const faults = activeFaults(ctx.stateDir);
   for (const f of faults) if (f.kind === 'slow') await sleep(f.delayMs);
   if (process.env.PVE_SIM_INPROCESS === '1' || !faults.some((f) => f.kind === 'drop-connection')) return;
-  const delay = claimDropFault(ctx.stateDir, ctx.node, [tool, ...args].join(' '));
-  if (delay === undefined) return;
+  const drop = claimDropFault(ctx.stateDir, ctx.node, [tool, ...args].join(' '));
+  if (drop === undefined) return;
   const target = sshdSessionPid();
   if (!target) return;
   // A detached killer outlives this command, so the drop happens even if we finish first.
-  spawn('/bin/sh', ['-c', `sleep ${(delay / 1000).toFixed(3)}; kill -9 ${target}`], { detached: true, stdio: 'ignore' }).unref();
+  spawn('/bin/sh', ['-c', `sleep ${(drop.delayMs / 1000).toFixed(3)}; kill -9 ${target}`], { detached: true, stdio: 'ignore' }).unref();
+  // Held back: the command only runs once its connection is gone, so its answer is lost.
+  if (drop.holdAnswer) await sleep(drop.delayMs + 3000);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -22,6 +22,12 @@ export interface StorageSpec {
   readonly baseUsedBytes?: number;
   /** A shared storage (e.g. NFS `backups`) is the same directory on every node. */
   readonly shared?: boolean;
+  /**
+   * The storage's backup retention (`prune-backups` in storage.cfg, e.g. `{ 'keep-daily': '7' }`).
+   * vzdump prunes the guest's older backups on this storage by it unless `--remove 0` or
+   * `--prune-backups` is given. Absent = keep all.
+   */
+  readonly pruneBackups?: Readonly<Record<string, string>>;
 }
 
 export interface NodeSpec {

@@ -2,7 +2,7 @@
  * `lifeboat`: the same procedures as the extension, headless. Exit codes: 0 success, 1 failure,
  * 2 usage error (unknown option, missing argument) with a usage line.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
 import { environmentsCommand, type CliIo } from './commands/environments';
 import { restoreVmCommand, type RestoreVmOptions } from './commands/restoreVm';
@@ -37,7 +37,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--storage <storage>', t('target storage for the disks (default: as in the backup)'), validated(checkStorageId))
     .option('--date <YYYY-MM-DD>', t('use the newest backup of that day'), validated((v) => (parseDay(v), v)))
     .option('--target-id <vmid>', t('restore beside the original under this new VMID'), validated((v) => String(parseVmid(v, 'target VMID'))))
-    .option('--link-down', t('with --target-id: leave the network link down to avoid an address clash'))
+    .option('--link-down', t('with --target-id: leave the copy\'s network link down (the default without a terminal or with --force)'))
+    .addOption(new Option('--link-up', t('with --target-id: connect the copy\'s network link although it has the original\'s address')).conflicts('linkDown'))
     .option('--dry-run', t('show the plan and the exact commands, change nothing'))
     .option('--force', t('answer yes to the confirmation (the plan is still printed)'))
     .option('--json', t('print the report as JSON'))

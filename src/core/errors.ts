@@ -11,7 +11,7 @@ export type LifeboatErrorReason =
   | 'remoteCommandFailed' | 'unexpectedOutput' | 'invalidValue'
   // restore
   | 'noBackup' | 'noBackupOnDate' | 'backupCorrupt' | 'vmidInUse' | 'vmidNotFound' | 'storageMissing' | 'storageFull'
-  | 'guestLocked' | 'restoreInProgress' | 'safetyPointFailed' | 'notConfirmed' | 'taskFailed' | 'unreachableAfterRestore'
+  | 'guestLocked' | 'restoreInProgress' | 'safetyPointFailed' | 'notConfirmed' | 'taskFailed' | 'unreachableAfterRestore' | 'planOutdated'
   // state
   | 'versionNotFound' | 'versioningDisabled' | 'stateLocked' | 'invalidState' | 'storeUnreachable';
 

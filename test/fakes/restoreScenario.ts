@@ -17,7 +17,7 @@ import { loadInventory } from '../../src/core/inventory/load';
 import type { Inventory } from '../../src/core/inventory/model';
 import type { DeclaredGuest } from '../../src/core/model/environment';
 import type { GuestRestoreDeps } from '../../src/core/restore/guestRestore';
-import { FakeNodeShell, FakeProbe, RecordingLogSink, fail, instantSleep, json } from './fakeNodeShell';
+import { FakeNodeShell, FakeProbe, RecordingLogSink, connectionLost, fail, instantSleep, json } from './fakeNodeShell';
 import { NODES, fixture, fixtureJson, homelab, pveshGet, taskListAnswer, tasksCommand } from './pveHomelab';
 
 /** The restore: launched at LAUNCH_EPOCH (17:10:00 UTC) with pid 420001, as the task fixtures say. */
@@ -65,6 +65,11 @@ export interface ScenarioOptions {
    * storage, `TASK OK` last) and its exit status (default `OK`).
    */
   readonly safetyTask?: { readonly log?: (defaults: string[]) => string[]; readonly exitstatus?: string };
+  /**
+   * The connection drops while the launch's answer is on its way: the command runs on the node (its
+   * task appears, its log file exists) but Lifeboat never reads its epoch and pid.
+   */
+  readonly loseLaunchAnswer?: 'safety' | 'restore';
 }
 
 /** A task the fake node runs: it appears in the task list, then serves its log and status. */
@@ -146,15 +151,23 @@ export async function restoreScenario(options: ScenarioOptions = {}): Promise<Sc
   alpha.on(/^pvesh get \/nodes\/alpha\/vzdump\/extractconfig --volume \S*(lxc-131|ct\/131)/, json(fixture('extractconfig-lxc-131.conf')));
 
   // ---- the run ----------------------------------------------------------------------------------
-  const launch = (t: Omit<FakeTask, 'logReads' | 'statusReads' | 'ended'>) => {
+  /** Log files of the commands launched so far (what `test -e <log>` finds on the node). */
+  const launchedLogs = new Set<string>();
+  const launch = (t: Omit<FakeTask, 'logReads' | 'statusReads' | 'ended'>, command: string, which: 'safety' | 'restore') => {
     tasks.push({ ...t, logReads: 0, statusReads: 0, ended: false });
     looksSinceLaunch = 0;
+    launchedLogs.add(/ > (\S+) 2>&1 < \/dev\/null & echo \$!$/.exec(command)?.[1] ?? '?');
+    if (options.loseLaunchAnswer === which) return connectionLost('alpha');
     return { stdout: `${t.starttime}\n${t.pid}\n` };
   };
+  alpha.on(/^date \+%s; test -e (\S+) && echo started \|\| echo absent$/, (command) => {
+    const log = /test -e (\S+) /.exec(command)?.[1] ?? '';
+    return { stdout: `${(tasks.at(-1)?.starttime ?? LAUNCH_EPOCH) + 1}\n${launchedLogs.has(log) ? 'started' : 'absent'}\n` };
+  });
   alpha.on(/^test -s \S+ && (zstd -q -t|gzip -t|lzop -t|vma verify|tar -tf) \S+$/, { code: 0 });
   alpha.on(/^(qm|pct) shutdown \d+ --timeout \d+$/, { code: 0 });
   alpha.on(/^(qm|pct) start \d+$/, { code: 0 });
-  alpha.on(/^date \+%s; setsid nohup vzdump (121|131) --storage (\S+) --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-\1-\w+-safety\.log 2>&1 < \/dev\/null & echo \$!$/, (command) => {
+  alpha.on(/^date \+%s; setsid nohup vzdump (121|131) --storage (\S+) --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-\1-\w+-safety\.log 2>&1 < \/dev\/null & echo \$!$/, (command) => {
     const [, vmid, storage] = /vzdump (\d+) --storage (\S+) /.exec(command)!;
     const defaults = vzdumpLog(vmid === '131' ? 'lxc' : 'qemu', storage!);
     const log = options.safetyTask?.log?.(defaults) ?? defaults;
@@ -164,7 +177,7 @@ export async function restoreScenario(options: ScenarioOptions = {}): Promise<Sc
     return launch({
       type: 'vzdump', vmid: vmid!, upid: vmid === '131' ? CT_SAFETY_UPID : SAFETY_UPID, pid: SAFETY_PID, pstart: 9998990, starttime: SAFETY_EPOCH,
       log, firstRead: half > 0 ? half : Math.ceil(log.length / 2), exitstatus: options.safetyTask?.exitstatus ?? 'OK',
-    });
+    }, command, 'safety');
   });
   const restoreLog = fixtureJson<{ n: number; t: string }[]>('task-log-ok.json').map((l) => l.t);
   alpha.on(/^date \+%s; setsid nohup (qmrestore \S+ \d+|pct restore \d+ \S+)/, (command) => {
@@ -175,7 +188,7 @@ export async function restoreScenario(options: ScenarioOptions = {}): Promise<Sc
       upid: ct ? CT_RESTORE_UPID.replace(':131:', `:${vmid}:`) : RESTORE_UPID.replace(':121:', `:${vmid}:`),
       pid: ct ? RESTORE_PID + 1 : RESTORE_PID, pstart: ct ? 9999002 : 9999001, starttime: LAUNCH_EPOCH,
       log: restoreLog, firstRead: 9, exitstatus: 'OK',
-    });
+    }, command, 'restore');
   });
   alpha.on(new RegExp(`^kill -0 (${SAFETY_PID}|${RESTORE_PID}|${RESTORE_PID + 1}) `), { stdout: 'alive\n' });
   const taskOf = (command: string) => {
@@ -224,7 +237,7 @@ export async function restoreScenario(options: ScenarioOptions = {}): Promise<Sc
 }
 
 const DUMP_DIR = '/mnt/pve/backups/dump';
-const startLine = (vmid: string, storage: string) => `INFO: starting new backup job: vzdump ${vmid} --storage ${storage} --mode snapshot --compress zstd --notes-template '${SAFETY_NOTES}'`;
+const startLine = (vmid: string, storage: string) => `INFO: starting new backup job: vzdump ${vmid} --storage ${storage} --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template '${SAFETY_NOTES}'`;
 
 /**
  * The safety point's vzdump task log (reference §10: the lines vzdump prints, in its order, for a

@@ -4,7 +4,7 @@
  * workspace with `.lab/env`, exactly as an operator would, and then checks the nodes themselves.
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import path from 'node:path';
@@ -19,6 +19,7 @@ interface JsonReport {
   aftermath: string[];
   changed: boolean;
   error?: { reason: string; message: string };
+  previousBackup?: { volid: string; command?: string };
 }
 
 describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
@@ -77,7 +78,7 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
     const r = lifeboat(['restore-vm', '121', '--node', 'alpha', '--dry-run']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /qmrestore backups:backup\/vzdump-qemu-121-\S+\.vma\.zst 121 --force 1/);
-    assert.match(r.stdout, /vzdump 121 --storage \S+ --mode snapshot --compress zstd/);
+    assert.match(r.stdout, /vzdump 121 --storage \S+ --mode snapshot --compress zstd --remove 0 --protected 1 /);
     assert.match(r.stdout, /Dry run: nothing was changed\./);
     assert.equal(backupsOf(121).length, before);
     assert.equal(guest(121)?.status, 'running');
@@ -93,7 +94,7 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
     assert.match(safety ?? '', /^(backups|local):backup\/vzdump-qemu-121-\d{4}_\d\d_\d\d-\d\d_\d\d_\d\d\.vma\.zst$/);
     assert.ok(backupsOf(121).includes(safety!), `${safety} is listed on the node`);
     assert.deepEqual(report.steps.map((s) => [s.id, s.status]), [
-      ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'done'], ['lift-protection', 'done'], ['restore', 'done'], ['protect-again', 'done'], ['start', 'done'], ['reachability', 'done'],
+      ['recheck', 'done'], ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'done'], ['lift-protection', 'done'], ['restore', 'done'], ['protect-again', 'done'], ['start', 'done'], ['reachability', 'done'],
     ]);
     assert.equal(guest(121)?.status, 'running');
     assert.equal(report.facts.address, '127.20.0.21');
@@ -102,9 +103,30 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
     assert.equal(config.protection, 1, 'protection set again');
   });
 
-  it('restores to a new VMID 921 and leaves 121 untouched', () => {
+  it('the safety point prunes nothing on a storage with retention and is protected; the backup chosen by --date is still there', () => {
+    // The lab's `backups` storage prunes by keep-daily/weekly/monthly: a vzdump there without
+    // `--remove 0` would delete some of gitea's 14 nightly backups right before the restore.
+    assert.match(String(pveJson<Record<string, unknown>>('alpha', 'pvesh get /storage/backups')['prune-backups']), /keep-daily=7/);
+    type Row = { volid: string; ctime: number; protected?: number; notes?: string };
+    const rows = pveJson<Row[]>('alpha', 'pvesh get /nodes/alpha/storage/backups/content --content backup --vmid 121');
+    const nightly = rows.filter((b) => !b.protected && !(b.notes ?? '').startsWith('Lifeboat')).sort((a, b) => a.ctime - b.ctime);
+    const chosen = nightly[1]!;
+    const day = /-(\d{4})_(\d\d)_(\d\d)-/.exec(chosen.volid)!.slice(1).join('-');
+    const before = backupsOf(121);
+    const r = lifeboat(['restore-vm', '121', '--date', day, '--force', '--json']);
+    const report = json(r);
+    assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(report.steps, null, 1)}`);
+    assert.ok((report.summary.find((x) => x.label === 'Backup')?.value ?? '').startsWith(`${chosen.volid} `), JSON.stringify(report.summary));
+    const after = backupsOf(121);
+    assert.deepEqual(before.filter((v) => !after.includes(v)), [], 'no backup of 121 was removed');
+    assert.ok(after.includes(chosen.volid));
+    const safety = pveJson<Row[]>('alpha', 'pvesh get /nodes/alpha/storage/backups/content --content backup --vmid 121').find((b) => b.volid === report.facts.safetyPoint);
+    assert.equal(safety?.protected, 1, `the safety point ${report.facts.safetyPoint} is protected`);
+  });
+
+  it('restores to a new VMID 921 and leaves 121 untouched; the copy\'s link stays down without being asked (--force)', () => {
     const before = pveJson<Record<string, unknown>>('alpha', 'pvesh get /nodes/alpha/qemu/121/config');
-    const r = lifeboat(['restore-vm', '121', '--target-id', '921', '--link-down', '--force', '--json']);
+    const r = lifeboat(['restore-vm', '121', '--target-id', '921', '--force', '--json']);
     const report = json(r);
     assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(report.steps, null, 1)}`);
     assert.ok(!report.steps.some((s) => s.id === 'stop' || s.id === 'safety-point'));
@@ -114,6 +136,31 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
     assert.equal(guest(921)?.status, 'running');
     const copy = pveJson<Record<string, string>>('alpha', 'pvesh get /nodes/alpha/qemu/921/config');
     assert.match(copy.net0 ?? '', /link_down=1/);
+  });
+
+  // Was a bug (fixed): the copy was started with its link up and "answered" at 121's address, where 121 did.
+  it('--link-up: the copy starts connected, and the report never claims it answers at the original\'s address', () => {
+    try {
+      const r = lifeboat(['restore-vm', '121', '--target-id', '922', '--link-up', '--force', '--json']);
+      const report = json(r);
+      assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(report.steps, null, 1)}`);
+      assert.ok(!report.steps.some((x) => x.id === 'link-down'));
+      assert.match(r.stderr, /starts with its link up: the two will clash on the network\. Leave the link down instead \(--link-down in the CLI\)/);
+      assert.equal(report.facts.address, undefined);
+      assert.equal(report.facts.reachability, "not checked: the copy has the original's address 10.20.0.21");
+      assert.doesNotMatch(pveJson<Record<string, string>>('alpha', 'pvesh get /nodes/alpha/qemu/922/config').net0 ?? '', /link_down=1/);
+    } finally {
+      // A copy of the protected gitea is protected too.
+      ssh('alpha', 'qm stop 922; qm set 922 --protection 0; qm destroy 922');
+    }
+    assert.equal(guest(922), undefined, 'the copy is gone');
+    assert.equal(guest(121)?.status, 'running');
+  });
+
+  it('--link-up and --link-down together are a usage error', () => {
+    const r = lifeboat(['restore-vm', '121', '--target-id', '923', '--link-up', '--link-down']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /cannot be used with/);
   });
 
   it('a guest that was never backed up: clear error, exit 1, nothing changed', () => {
@@ -133,12 +180,16 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
     assert.equal(r.code, 1);
     const report = json(r);
     assert.equal(report.status, 'failed');
-    assert.deepEqual(report.steps[0], { ...report.steps[0], id: 'check-archive', status: 'failed' });
-    assert.equal(report.steps[0]?.error?.reason, 'backupCorrupt');
+    assert.deepEqual(report.steps[1], { ...report.steps[1], id: 'check-archive', status: 'failed' });
+    assert.equal(report.steps[1]?.error?.reason, 'backupCorrupt');
     assert.equal(report.changed, false);
     assert.deepEqual(report.aftermath, ['Nothing was changed.']);
     assert.equal(guest(122)?.status, 'running');
     assert.equal(backupsOf(122).length, before, 'no safety point was made');
+    // The way forward: the previous backup, and the exact command that restores it.
+    assert.ok(backupsOf(122).includes(report.previousBackup?.volid ?? ''), JSON.stringify(report.previousBackup));
+    assert.match(report.previousBackup?.command ?? '', /^lifeboat restore-vm 122 --node alpha --date \d{4}-\d\d-\d\d$/);
+    assert.match(report.steps[1]?.error?.message ?? '', /; the previous backup is \S+ \(.*\): restore it with --date \d{4}-\d\d-\d\d$/);
   });
 
   it('no backup storage has room for the safety point: refused before any change', async () => {
@@ -159,6 +210,59 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
     assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(report.steps, null, 1)}`);
     assert.ok(Number(report.facts.reattached) >= 1, `re-attached: ${JSON.stringify(report.facts)}`);
     assert.equal(guest(132)?.status, 'running');
+  });
+
+  // Was a bug (fixed): a drop while looking for the launched task's UPID failed the step before the
+  // task was recorded, and the report said the guest was "stopped and not overwritten" while pct
+  // restore ran on the node.
+  it('rides out a connection dropped right after the restore was launched, while its task is looked for', async () => {
+    // Armed by the launched `pct restore 132`, the drop cuts the next task-list read for 132 before it
+    // answers (holdAnswer): the read that would have found the task.
+    await fault(JSON.stringify({ kind: 'drop-connection', node: 'alpha', when: { afterCommandMatching: '/^pvesh get \\/nodes\\/alpha\\/tasks --source all --vmid 132 /', armedBy: '/pct restore 132 /', delayMs: 30, holdAnswer: true } }), lab.paths);
+    const r = lifeboat(['restore-vm', '132', '--force', '--json']);
+    const report = json(r);
+    assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(report.steps, null, 1)}`);
+    assert.match(r.stderr, /lost the connection to alpha while looking for the task of pct \(1\/\d+\)/);
+    assert.match(report.facts.restoreTask ?? '', /^UPID:alpha:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:vzrestore:132:/);
+    assert.match(report.facts.restoreLaunched ?? '', /^\/tmp\/lifeboat-restore-132-\w+\.log$/);
+    assert.equal(guest(132)?.status, 'running');
+  });
+
+  it('Ctrl-C during the safety point: cancelled, the guest is not started again while its backup may run, and the report says how to start it', async () => {
+    // Every tool on the nodes answers 1.5 s late, so the run is still on its safety point when the
+    // vzdump task shows up here (the simulated backup itself takes a fraction of a second).
+    await fault(JSON.stringify({ kind: 'slow', delayMs: 1500 }), lab.paths);
+    const since = Math.floor(Date.now() / 1000) - 2;
+    const child = spawn(process.execPath, [cli, 'restore-vm', '131', '--force', '--json'], { cwd: lab.paths.workspace, env: { ...lab.processEnv, LIFEBOAT_POLL_MS: '200' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline && !pveJson<{ type: string; starttime: number }[]>('alpha', 'pvesh get /nodes/alpha/tasks --source all --vmid 131').some((t) => t.type === 'vzdump' && t.starttime >= since)) {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      child.kill('SIGINT');
+      const code = await exited;
+      const report = json({ code, stdout, stderr });
+      assert.equal(code, 1, stderr);
+      assert.equal(report.status, 'cancelled', JSON.stringify(report.steps, null, 1));
+      assert.deepEqual(report.steps.find((x) => x.id === 'safety-point'), { ...report.steps.find((x) => x.id === 'safety-point'), status: 'cancelled', error: { reason: 'cancelled', message: 'cancelled by the operator' } });
+      assert.equal(report.steps.find((x) => x.id === 'restore')?.status, 'not-run');
+      assert.ok(report.aftermath.some((m) => m.endsWith('start it again with: pct start 131')), report.aftermath.join('\n'));
+      assert.equal(guest(131)?.status, 'stopped', 'not started again by Lifeboat');
+    } finally {
+      child.kill('SIGKILL');
+      await fault('clear', lab.paths);
+      // Its backup ends on its own; then it can start.
+      for (let i = 0; i < 150 && guest(131)?.status !== 'running'; i++) {
+        ssh('alpha', 'pct start 131');
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    }
+    assert.equal(guest(131)?.status, 'running');
   });
 
   it('refuses a changed host key, and changes nothing', async () => {

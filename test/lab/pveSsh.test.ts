@@ -128,6 +128,14 @@ describe('pve simulator: SSH and guest services', function () {
     }
   });
 
+  it('a drop with holdAnswer cuts a fast command before its answer arrives', async () => {
+    await injectFault(dir, { kind: 'drop-connection', node: 'alpha', when: { afterCommandMatching: '/^pvesh get \\/cluster\\/resources/', delayMs: 1500, holdAnswer: true } });
+    const c = await connect(port, clientKey.private);
+    c.on('error', () => undefined);
+    const r = await exec(c, 'pvesh get /cluster/resources --type vm --output-format json');
+    assert.deepEqual([r.code, r.stdout], [null, ''], 'no answer, no exit status: the connection went away first');
+  });
+
   it('opens a running guest\'s services on its labAddress and closes them on link_down or stop', async () => {
     const services = await startGuestServices(dir);
     const bannerOf = (): Promise<string | undefined> =>

@@ -172,6 +172,52 @@ describe('pve simulator: tasks', function () {
     assert.equal(loadCluster(dir).guests.find((g) => g.vmid === 121)!.lock, undefined, 'lock released');
   });
 
+  describe('vzdump and the storage\'s retention', () => {
+    const withRetention = () => mutateState(dir, (s) => {
+      for (const n of s.nodes) n.storages = n.storages.map((st) => (st.id === 'local' ? { ...st, pruneBackups: { 'keep-last': '2' } } : st));
+    });
+    const listed = async () => (await pveshJson<{ volid: string }[]>('get', '/nodes/alpha/storage/local/content', '--content', 'backup', '--vmid', '121')).map((b) => b.volid).sort();
+    const day = (volid: string) => volid.slice('local:backup/vzdump-qemu-121-'.length, 'local:backup/vzdump-qemu-121-'.length + 10);
+
+    it('prunes the guest\'s older backups by the storage\'s retention; protected ones neither go nor count', async () => {
+      withRetention();
+      const config = await pveshJson<Record<string, unknown>>('get', '/storage/local');
+      assert.equal(config['prune-backups'], 'keep-last=2');
+      assert.deepEqual((await listed()).map(day), ['2026_01_01', '2026_01_02', '2026_01_03']);
+      const r = await runToolInProcess(dir, 'alpha', 'vzdump', ['121', '--storage', 'local', '--mode', 'snapshot', '--compress', 'zstd']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^INFO: prune older backups with retention: keep-last=2$/m);
+      assert.match(r.stdout, /^INFO: pruned 1 backup\(s\) not covered by keep-retention policy$/m);
+      // Newest first: the new one and 01-03 are the last two; 01-02 is protected; 01-01 goes, with its side files.
+      const after = await listed();
+      assert.equal(after.length, 3);
+      assert.deepEqual(after.map(day).filter((d) => d.startsWith('2026_01_0')), ['2026_01_02', '2026_01_03']);
+      const dump = path.join(dir, 'storage', 'alpha', 'local', 'dump');
+      assert.ok(!fs.existsSync(path.join(dump, 'vzdump-qemu-121-2026_01_01-02_00_05.vma.zst.notes')));
+      assert.ok(!fs.existsSync(path.join(dump, 'vzdump-qemu-121-2026_01_01-02_00_05.log')));
+      const beta = await runToolInProcess(dir, 'beta', 'pvesh', ['get', '/nodes/beta/storage/local/content', '--content', 'backup', '--output-format', 'json']);
+      assert.equal((JSON.parse(beta.stdout) as unknown[]).length, 1, 'other guests\' backups are not touched');
+    });
+
+    it('--remove 0 prunes nothing, and says nothing about pruning', async () => {
+      withRetention();
+      const seeded = await listed();
+      const r = await runToolInProcess(dir, 'alpha', 'vzdump', ['121', '--storage', 'local', '--mode', 'snapshot', '--compress', 'zstd', '--remove', '0', '--protected', '1']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /prune/);
+      const after = await listed();
+      assert.equal(after.length, 4);
+      assert.deepEqual(seeded.filter((v) => !after.includes(v)), []);
+    });
+
+    it('a storage without retention keeps everything (no prune lines)', async () => {
+      const r = await runToolInProcess(dir, 'alpha', 'vzdump', ['121', '--storage', 'local', '--mode', 'snapshot', '--compress', 'zstd']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /prune/);
+      assert.equal((await listed()).length, 4);
+    });
+  });
+
   it('vzdump fails with a realistic write error when the storage is full', async () => {
     await injectFault(dir, { kind: 'fill-storage', node: 'alpha', storage: 'local', leaveBytes: 50 * 1024 * 1024 });
     const st = await pveshJson<{ avail: number }>('get', '/nodes/alpha/storage/local/status');

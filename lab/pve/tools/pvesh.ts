@@ -5,14 +5,15 @@
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { type Ctx, ToolError, out, parseArgs } from '../cli';
-import { type ClusterState, type GuestState, type NodeState, GiB, disksOf, guestName, mutateState, readState, storageUsage, findStorage } from '../model';
+import { type ClusterState, type GuestState, type NodeState, GiB, disksOf, guestName, readState, storageUsage, findStorage } from '../model';
 import { type OutputFormat, renderResult } from '../format';
-import { backupsOf, logNameOf, relToState } from '../archive';
+import { backupsOf } from '../archive';
 import { listTasks, parseUpid, readTaskLog, taskStatus } from '../tasks';
 import { localGuest, uptimeSeconds } from '../guests';
 import { agentInterfaces, lxcInterfaces } from './agent';
 import { extractConfig } from './extract';
 import { resolveBackupVolume } from '../volumes';
+import { removeArchive, retentionString } from '../prune';
 
 const USAGE = 'USAGE: pvesh <COMMAND> [ARGS] [OPTIONS]\n       pvesh create <api_path> [OPTIONS] [FORMAT_OPTIONS]\n       pvesh delete <api_path> [OPTIONS] [FORMAT_OPTIONS]\n       pvesh get <api_path> [OPTIONS] [FORMAT_OPTIONS]\n       pvesh ls <api_path> [OPTIONS] [FORMAT_OPTIONS]\n       pvesh set <api_path> [OPTIONS] [FORMAT_OPTIONS]\n       pvesh usage <api_path> [OPTIONS]';
 
@@ -164,7 +165,7 @@ function get(ctx: Ctx, state: ClusterState, path: string, opts: Record<string, s
   if ((m = /^\/storage\/([^/]+)$/.exec(path))) {
     const s = state.nodes.flatMap((n) => n.storages).find((x) => x.id === m![1]);
     if (!s) throw new ToolError(`storage '${m[1]}' does not exist`);
-    return { content: s.content.join(','), digest: 'f0e1d2c3b4a5968778695a4b3c2d1e0f12345678', path: s.path, ...(s.shared ? { shared: 1 } : {}), storage: s.id, type: s.type };
+    return { content: s.content.join(','), digest: 'f0e1d2c3b4a5968778695a4b3c2d1e0f12345678', path: s.path, ...(s.pruneBackups ? { 'prune-backups': retentionString(s.pruneBackups) } : {}), ...(s.shared ? { shared: 1 } : {}), storage: s.id, type: s.type };
   }
   if (path === '/version') return { release: '9.1', repoid: 'c9f5b8f4e0a3b2d1', version: '9.1.1' };
   throw new ToolError(`no 'get' handler for '${path}'`);
@@ -179,12 +180,7 @@ function del(ctx: Ctx, state: ClusterState, path: string, _opts: Record<string, 
   const vol = resolveBackupVolume(state, n.name, full);
   if (!fs.existsSync(vol.path)) throw new ToolError(`unable to delete '${full}' - no such volume`);
   if (fs.existsSync(`${vol.path}.protected`)) throw new ToolError(`cannot remove protected archive '${vol.path}'`);
-  fs.rmSync(vol.path);
-  fs.rmSync(`${vol.path}.notes`, { force: true });
-  fs.rmSync(vol.path.replace(/[^/]+$/, logNameOf(vol.filename)), { force: true });
-  mutateState(ctx.stateDir, (s) => {
-    delete s.archives[relToState(ctx.stateDir, vol.path)];
-  });
+  removeArchive(ctx.stateDir, vol);
   out(`Removed volume '${full}'\n`);
   return null;
 }

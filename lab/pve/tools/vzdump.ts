@@ -1,7 +1,8 @@
 /**
  * `vzdump` (reference §10): writes a NEW real archive of the guest as it is now (config from the
  * model, scaled disk image), its `.log`, optional `.notes` and `.protected`, and updates the
- * storage accounting by the archive's logical size.
+ * storage accounting by the archive's logical size; then prunes the guest's older backups on that
+ * storage by the retention (`--prune-backups`, else the storage's), unless `--remove 0` (prune.ts).
  *
  * Storage full: real vzdump does not pre-check space; the write fails part-way. We do the same:
  * when the logical size exceeds the storage's `avail`, the task writes some progress, removes the
@@ -11,11 +12,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Ctx, ToolError, paramError, parseArgs, simSleep } from '../cli';
-import { type GuestState, GiB, defaultDataFraction, disksOf, findStorage, guestName, mutateState, readState, storageUsage } from '../model';
+import { type GuestState, type StorageState, GiB, defaultDataFraction, disksOf, findStorage, guestName, mutateState, readState, storageUsage } from '../model';
 import { kindWord } from '../guests';
 import { type TaskContext, runTaskCli } from '../tasks';
 import { parseCompressOption } from '../compress';
-import { buildArchive, dumpDir, logNameOf, relToState } from '../archive';
+import { backupsOf, buildArchive, dumpDir, logNameOf, relToState } from '../archive';
+import { type Retention, parseRetention, pruneMarks, prunes, removeArchive, retentionString } from '../prune';
 import { humanIec, localDateTime, vzdumpSize } from '../format';
 import { writeFileAtomic } from '../store';
 import type { Compression } from '../spec';
@@ -29,6 +31,10 @@ interface VzdumpParams {
   compression: Compression;
   notesTemplate?: string;
   protected: boolean;
+  /** `--remove 0` turns pruning off (default 1). */
+  remove: boolean;
+  /** `--prune-backups`; otherwise the storage's retention. */
+  pruneBackups?: Retention;
   commandLine: string;
 }
 
@@ -62,6 +68,14 @@ export async function vzdump(ctx: Ctx, args: string[]): Promise<number> {
     if (!p.opts.storage) throw paramError({ 'notes-template': "missing property - 'storage' is required for 'notes-template'" }, USAGE);
     checkNotesTemplate(p.opts['notes-template']);
   }
+  let pruneBackups: Retention | undefined;
+  if (p.opts['prune-backups'] !== undefined) {
+    try {
+      pruneBackups = parseRetention(p.opts['prune-backups']);
+    } catch (e) {
+      throw paramError({ 'prune-backups': (e as Error).message }, USAGE);
+    }
+  }
   const storageId = p.opts.storage ?? 'local';
   const state = readState(ctx.stateDir);
   const st = findStorage(state, ctx.node, storageId);
@@ -69,7 +83,7 @@ export async function vzdump(ctx: Ctx, args: string[]): Promise<number> {
   if (!st.content.includes('backup')) throw new ToolError(`storage '${storageId}' does not support backups`);
   const all = p.opts.all === '1' ? Object.values(state.guests).filter((g) => g.node === ctx.node).map((g) => g.vmid).sort((a, b) => a - b) : vmids;
   const shown = [...args].map(quote).join(' ');
-  const params: VzdumpParams = { vmids: all, storage: storageId, mode, compression, protected: p.opts.protected === '1', commandLine: `vzdump ${shown}`, ...(p.opts['notes-template'] !== undefined ? { notesTemplate: p.opts['notes-template'] } : {}) };
+  const params: VzdumpParams = { vmids: all, storage: storageId, mode, compression, protected: p.opts.protected === '1', remove: p.opts.remove !== '0', ...(pruneBackups ? { pruneBackups } : {}), commandLine: `vzdump ${shown}`, ...(p.opts['notes-template'] !== undefined ? { notesTemplate: p.opts['notes-template'] } : {}) };
   return runTaskCli(ctx, { kind: 'vzdump', node: ctx.node, stateDir: ctx.stateDir, type: 'vzdump', id: all.length === 1 ? String(all[0]) : '', params: params as unknown as Record<string, unknown> });
 }
 
@@ -199,6 +213,7 @@ async function backupOne(t: TaskContext, p: VzdumpParams, vmid: number): Promise
       info('marking backup as protected');
       fs.writeFileSync(`${finalPath}.protected`, '');
     }
+    if (p.remove) pruneAfterBackup(t, p, guest, st, info);
     const secs = Math.round((Date.now() - start) / 1000);
     const hms = `${String(Math.floor(secs / 3600)).padStart(2, '0')}:${String(Math.floor(secs / 60) % 60).padStart(2, '0')}:${String(secs % 60).padStart(2, '0')}`;
     info(`Finished Backup of VM ${vmid} (${hms})`);
@@ -213,6 +228,20 @@ async function backupOne(t: TaskContext, p: VzdumpParams, vmid: number): Promise
       if (x && x.config.lock === 'backup') delete x.config.lock;
     });
   }
+}
+
+/**
+ * vzdump's pruning after a successful backup (reference §10): the guest's backups on the target
+ * storage, by `--prune-backups` or else the storage's retention, protected ones left out.
+ */
+function pruneAfterBackup(t: TaskContext, p: VzdumpParams, guest: GuestState, storage: StorageState, info: (msg: string) => void): void {
+  const keep = p.pruneBackups ?? storage.pruneBackups;
+  if (!prunes(keep)) return;
+  info(`prune older backups with retention: ${retentionString(keep)}`);
+  const group = backupsOf(t.stateDir, readState(t.stateDir), storage).filter((b) => b.vmid === guest.vmid && b.subtype === guest.type);
+  const removed = pruneMarks(group, keep).filter((x) => x.mark === 'remove');
+  for (const { entry } of removed) removeArchive(t.stateDir, entry);
+  info(`pruned ${removed.length} backup(s)${removed.length > 0 ? ' not covered by keep-retention policy' : ''}`);
 }
 
 function cryptoUuid(): string {

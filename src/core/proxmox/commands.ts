@@ -21,6 +21,9 @@ export const pvesh = {
   /** Running AND finished tasks: the API lists finished ones only unless `--source all`. */
   tasks: (node: string, vmid?: number): CommandSpec =>
     ({ program: 'pvesh', args: ['get', `/nodes/${checkNodeName(node)}/tasks`, '--source', 'all', ...(vmid ? ['--vmid', String(parseVmid(vmid))] : []), ...json] }),
+  /** Running tasks of a guest, as a table (for a human to read in a report). */
+  activeTasks: (node: string, vmid: number): CommandSpec =>
+    ({ program: 'pvesh', args: ['get', `/nodes/${checkNodeName(node)}/tasks`, '--source', 'active', '--vmid', String(parseVmid(vmid))] }),
   taskStatus: (node: string, upid: string): CommandSpec =>
     ({ program: 'pvesh', args: ['get', `/nodes/${checkNodeName(node)}/tasks/${checkUpid(upid)}/status`, ...json] }),
   taskLog: (node: string, upid: string, start: number): CommandSpec =>
@@ -75,11 +78,31 @@ export function restoreCommand(type: GuestType, volid: string, vmid: number, opt
     : { program: 'pct', args: ['restore', String(parseVmid(vmid)), checkVolid(volid), ...options] };
 }
 
-/** The safety point: a real backup of the guest about to be replaced. */
+/**
+ * The safety point: a real backup of the guest about to be replaced.
+ * - `--remove 0`: vzdump's default prunes the storage's older backups of the guest by the retention
+ *   (`prune-backups`) right after the new one is written, which can delete the very backup that is
+ *   about to be restored (reference §10). A safety point must never remove anything.
+ * - `--protected 1`: the next backup job's pruning skips it (and it does not take a retention slot
+ *   from the nightly backups), so it stays the way back until the operator deletes it
+ *   (`backupVolume.unprotect`, then `backupVolume.remove`).
+ */
 export function vzdumpCommand(vmid: number, storage: string, notes: string): CommandSpec {
   if (/[\n\r{}]/.test(notes)) throw new Error('notes must be one line without template braces');
-  return { program: 'vzdump', args: [String(parseVmid(vmid)), '--storage', checkStorageId(storage), '--mode', 'snapshot', '--compress', 'zstd', '--notes-template', notes] };
+  return { program: 'vzdump', args: [String(parseVmid(vmid)), '--storage', checkStorageId(storage), '--mode', 'snapshot', '--compress', 'zstd', '--remove', '0', '--protected', '1', '--notes-template', notes] };
 }
+
+/** A backup volume's API path: `/nodes/<node>/storage/<storage>/content/<volid>`. */
+function contentPath(node: string, volid: string): string {
+  const checked = checkVolid(volid);
+  return `/nodes/${checkNodeName(node)}/storage/${checked.slice(0, checked.indexOf(':'))}/content/${checked}`;
+}
+
+/** Lifting a backup's protection, then deleting it (what the operator does with a safety point once the guest is good). */
+export const backupVolume = {
+  unprotect: (node: string, volid: string): CommandSpec => ({ program: 'pvesh', args: ['set', contentPath(node, volid), '--protected', '0'] }),
+  remove: (node: string, volid: string): CommandSpec => ({ program: 'pvesh', args: ['delete', contentPath(node, volid)] }),
+};
 
 /** `pvesm path <volid>`: the archive's absolute path on the node (file storages only). */
 export function volumePath(volid: string): CommandSpec {

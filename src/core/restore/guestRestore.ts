@@ -7,17 +7,17 @@
 import { CancelledError, LifeboatError, throwIfAborted } from '../errors';
 import type { DeclaredGuest } from '../model/environment';
 import type { LogSink, NetworkProbe, NodeShell, Sleep } from '../ports';
-import { guest as guestCmd, pvesh, quickIntegrityCommand, restoreCommand, volumePath, vzdumpCommand, type GuestType } from '../proxmox/commands';
-import { AgentInterfacesSchema, GuestConfigSchema, LxcInterfacesSchema, TaskListSchema } from '../proxmox/records';
+import { backupVolume, guest as guestCmd, pvesh, quickIntegrityCommand, restoreCommand, volumePath, vzdumpCommand, type GuestType } from '../proxmox/commands';
+import { AgentInterfacesSchema, ClusterResourceSchema, GuestConfigSchema, LxcInterfacesSchema, TaskListSchema, TaskStatusSchema } from '../proxmox/records';
 import { commandLine, detached } from '../proxmox/shell';
 import { checkNodeName, checkStorageId, parseDay, parseVmid } from '../proxmox/validate';
-import { runJson } from '../inventory/load';
-import { SAFETY_POINT_NOTE, backupsOf, chooseBackup } from '../inventory/backups';
+import { loadInventory, runJson } from '../inventory/load';
+import { SAFETY_POINT_NOTE, backupDay, backupsOf, chooseBackup, isSafetyPoint } from '../inventory/backups';
 import type { Backup, Guest, Inventory, Storage } from '../inventory/model';
 import { msg, type Message } from '../procedure/message';
 import type { Plan, Step, StepContext } from '../procedure/types';
 import { disksOf, parseConfigText, staticAddress } from './guestConfig';
-import { defaultTaskTiming, followTask, launchTask, type TaskTiming } from './tasks';
+import { defaultTaskTiming, followTask, launchTask, type Launched, type TaskTiming } from './tasks';
 import { z } from 'zod';
 
 export interface GuestRestoreRequest {
@@ -32,11 +32,18 @@ export interface GuestRestoreRequest {
   readonly volid?: string;
   /** Restore beside the original under this new VMID. */
   readonly targetId?: number | string;
-  /** With targetId: leave the network link down to avoid an address clash with the original. */
+  /**
+   * With targetId: leave the copy's network link down, so that it cannot clash with the original
+   * (it has the original's addresses). Default: down; only an explicit `false` brings it up.
+   */
   readonly linkDown?: boolean;
 }
 
 export interface GuestRestoreDeps {
+  /**
+   * What the explorer or the CLI loaded: used only to find the node. The plan itself is made from
+   * what that node says now (guests, storages, backups), read again before planning.
+   */
   readonly inventory: Inventory;
   readonly shell: (node: string) => NodeShell;
   readonly probe: NetworkProbe;
@@ -69,6 +76,7 @@ export interface GuestRestoreFacts {
   readonly type: GuestType;
   readonly backup: Backup;
   readonly archivePath: string | undefined;
+  /** The guest being replaced (in place) as the node reported it when the plan was made. */
   readonly existing: Guest | undefined;
   /** Passed as --storage; undefined = each disk back where the backup says. */
   readonly targetStorage: string | undefined;
@@ -79,10 +87,16 @@ export interface GuestRestoreFacts {
   readonly safetyStorage: string | undefined;
   readonly declared: DeclaredGuest | undefined;
   readonly addressHint: string | undefined;
+  /** With a new VMID: the addresses the original holds (its tfvars ip, its config's); never proof that the copy answers. */
+  readonly originalAddresses: readonly string[];
   /** With a new VMID: leave the copy's network link down. */
   readonly linkDown: boolean;
   /** The guest being overwritten has `protection: 1`, which Proxmox honours by refusing the restore. */
   readonly protectedGuest: boolean;
+  /** With a new VMID: the backup's configuration has `protection: 1`, so the copy is protected too. */
+  readonly copyProtected: boolean;
+  /** The next older usable backup, offered when this one turns out damaged. */
+  readonly previousBackup: { readonly volid: string; readonly day: string; readonly ctime: number; readonly byDate: boolean } | undefined;
 }
 
 export async function planGuestRestore(request: GuestRestoreRequest, deps: GuestRestoreDeps): Promise<{ plan: Plan; facts: GuestRestoreFacts }> {
@@ -93,39 +107,42 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
   if (request.storage) checkStorageId(request.storage);
   if (request.date) parseDay(request.date);
   const inPlace = targetId === vmid;
-  const inv = deps.inventory;
+
+  // The node, from what was loaded earlier (possibly hours ago)…
+  const cached = deps.inventory;
+  const node = request.node ?? cached.guests.find((g) => g.vmid === vmid)?.node ?? backupsOf(cached, vmid)[0]?.node;
+  if (!node) throw new LifeboatError('noBackup', `no backup of ${vmid} on any storage, and no guest ${vmid} on any node`, { vmid });
+  // …then everything else from what that node says now: a guest started or stopped since, a backup
+  // made or pruned, storage filled up. `/cluster/resources` covers every node of the cluster.
+  const shell = deps.shell(node);
+  const inv = await loadInventory({ nodes: [{ name: node, host: node }], pool: { shell: () => shell, dispose: () => undefined }, log: deps.log });
+  const nodeInv = inv.nodes.find((n) => n.node === node);
+  if (!nodeInv?.reachable) {
+    throw new LifeboatError('hostUnreachable', `node ${node} could not be read: ${nodeInv?.error?.message ?? 'not in the inventory'}`, { node });
+  }
 
   const existing = inv.guests.find((g) => g.vmid === vmid);
   const targetExisting = inPlace ? existing : inv.guests.find((g) => g.vmid === targetId);
   if (!inPlace && targetExisting) {
     throw new LifeboatError('vmidInUse', `VMID ${targetId} is already used by ${targetExisting.name ?? targetExisting.type} on ${targetExisting.node}; choose a free id`, { vmid: targetId, node: targetExisting.node });
   }
-
-  if (inPlace && existing && request.node && request.node !== existing.node) {
-    throw new LifeboatError('vmidInUse', `guest ${vmid} lives on ${existing.node}, not on ${request.node}: restore it in place on ${existing.node}, or to a new VMID on ${request.node}`, { vmid, node: existing.node });
-  }
-  const node = request.node ?? existing?.node ?? backupsOf(inv, vmid)[0]?.node;
-  if (!node) throw new LifeboatError('noBackup', `no backup of ${vmid} on any storage, and no guest ${vmid} on any node`, { vmid });
-  const nodeInv = inv.nodes.find((n) => n.node === node);
-  if (!nodeInv?.reachable) {
-    throw new LifeboatError('hostUnreachable', `node ${node} could not be read: ${nodeInv?.error?.message ?? 'not in the inventory'}`, { node });
+  if (inPlace && existing && existing.node !== node) {
+    throw new LifeboatError('vmidInUse', `guest ${vmid} lives on ${existing.node}, not on ${node}: restore it in place on ${existing.node}, or to a new VMID on ${node}`, { vmid, node: existing.node });
   }
 
-  // Backups this node can read: its own storages, and shared ones listed by any node.
+  // Backups this node can read: its own storages, shared ones included.
   const readable = inv.backups.filter((b) => b.node === node || isShared(inv, b));
   const backup = request.volid
-    ? readable.find((b) => b.volid === request.volid) ?? raise(new LifeboatError('noBackup', `backup ${request.volid} is not visible from node ${node}`, { vmid, volid: request.volid }))
+    ? readable.find((b) => b.volid === request.volid) ?? raise(new LifeboatError('noBackup', `backup ${request.volid} is not visible from node ${node}`, { vmid, volid: request.volid, node }))
     : chooseBackup(readable, vmid, request.date);
+  const previousBackup = previousUsable(readable, backup);
+  const corrupt = (message: string) => new LifeboatError('backupCorrupt', withPrevious(message, previousBackup), { vmid, volid: backup.volid, previousVolid: previousBackup?.volid, previousDay: previousBackup?.byDate ? previousBackup.day : undefined });
   const type = backup.type;
   if (existing && existing.type !== type) {
     throw new LifeboatError('vmidInUse', `VMID ${vmid} is a ${existing.type === 'qemu' ? 'VM' : 'container'} but the backup is a ${type === 'qemu' ? 'VM' : 'container'}`, { vmid });
   }
-  if (backup.sizeBytes <= 0 && !backup.pbs) {
-    throw new LifeboatError('backupCorrupt', `backup ${backup.volid} is empty (0 bytes)`, { vmid, volid: backup.volid });
-  }
-  if (backup.verification === 'failed') {
-    throw new LifeboatError('backupCorrupt', `backup ${backup.volid} failed its last PBS verification`, { vmid, volid: backup.volid });
-  }
+  if (backup.sizeBytes <= 0 && !backup.pbs) throw corrupt(`backup ${backup.volid} is empty (0 bytes)`);
+  if (backup.verification === 'failed') throw corrupt(`backup ${backup.volid} failed its last PBS verification`);
   if (deps.activeRestores.has(targetId)) {
     throw new LifeboatError('restoreInProgress', `a restore of ${targetId} is already running in this window`, { vmid: targetId });
   }
@@ -133,7 +150,6 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
     throw new LifeboatError('guestLocked', `guest ${targetId} is locked (${targetExisting.lock}); another operation is running on it`, { vmid: targetId, lock: targetExisting.lock });
   }
 
-  const shell = deps.shell(node);
   await refuseConcurrentRestore(shell, node, targetId);
 
   // Read-only facts from the node: where the archive is, what disks it holds.
@@ -149,6 +165,13 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
   const config = parseConfigText(configText);
   const disks = disksOf(config, configText);
   const neededBytes = disks.reduce((sum, d) => sum + d.sizeBytes, 0);
+
+  // The original's current configuration: its protection (in place) and its disks (their room
+  // comes back on the storages that hold them), or its addresses (a copy beside it).
+  const current = existing ? await runJson(shell, pvesh.guestConfig(node, type, vmid), GuestConfigSchema, undefined) : undefined;
+  const protectedGuest = inPlace && current?.protection === '1';
+  const reclaimable = new Map<string, number>();
+  if (inPlace && current) for (const d of disksOf(current)) reclaimable.set(d.storage, (reclaimable.get(d.storage) ?? 0) + d.sizeBytes);
 
   // VMs: each disk goes back to the storage its #qmdump#map line names, unless the operator chose one.
   // Containers: `pct restore` defaults to `local`, which rarely holds container volumes, so the
@@ -167,10 +190,10 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
     if (!s) throw new LifeboatError('storageMissing', `storage ${storageId} does not exist on ${node}`, { node, storage: storageId });
     const wanted = type === 'qemu' ? 'images' : 'rootdir';
     if (!s.content.includes(wanted)) throw new LifeboatError('storageMissing', `storage ${storageId} on ${node} does not hold ${type === 'qemu' ? 'VM disks' : 'container volumes'}`, { node, storage: storageId });
-    // In place, the old disks are replaced: their space comes back.
-    const reclaim = inPlace && existing ? existing.maxdiskBytes ?? 0 : 0;
+    // In place, the old disks are replaced: their space comes back, on the storage that holds them.
+    const reclaim = reclaimable.get(storageId) ?? 0;
     if (s.availBytes + reclaim < needed) {
-      throw new LifeboatError('storageFull', `storage ${storageId} on ${node} has ${gib(s.availBytes)} free; the backup's disks need ${gib(needed)}`, { node, storage: storageId, avail: s.availBytes, needed });
+      throw new LifeboatError('storageFull', `storage ${storageId} on ${node} has ${gib(s.availBytes)} free${reclaim > 0 ? ` (plus ${gib(reclaim)} of the disks it replaces)` : ''}; the backup's disks need ${gib(needed)}`, { node, storage: storageId, avail: s.availBytes, needed });
     }
   }
 
@@ -179,23 +202,44 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
     throw new LifeboatError('storageFull', `no backup storage on ${node} has room for a safety backup of ${vmid} (about ${gib(safetyEstimate(existing, backupsOf(inv, vmid)))} needed)`, { node, vmid });
   }
 
-  // Proxmox refuses to overwrite a protected guest; the plan must lift and restore the protection.
-  let protectedGuest = false;
-  if (inPlace && existing) {
-    const current = await runJson(shell, pvesh.guestConfig(node, type, vmid), GuestConfigSchema, undefined);
-    protectedGuest = current.protection === '1';
-  }
-
   const declared = deps.declared.find((d) => (d.vmid ?? -1) === vmid) ?? deps.declared.find((d) => existing?.name !== undefined && d.name === existing.name && (d.kind === 'vm') === (type === 'qemu'));
+  const addressHint = staticAddress(config) ?? declared?.ip;
   const facts: GuestRestoreFacts = {
     vmid, targetId, inPlace, node, type, backup, archivePath, existing: targetExisting, targetStorage, neededBytes, safetyStorage, declared,
     storageNeeds: [...needs].map(([storage, bytes]) => ({ storage, bytes })),
     warnings: planWarnings,
-    addressHint: staticAddress(config) ?? declared?.ip,
-    linkDown: !inPlace && request.linkDown === true,
+    addressHint,
+    originalAddresses: inPlace ? [] : [...new Set([addressHint, declared?.ip, current ? staticAddress(current) : undefined].filter((a): a is string => Boolean(a)))],
+    linkDown: !inPlace && request.linkDown !== false,
     protectedGuest,
+    copyProtected: !inPlace && config.protection === '1',
+    previousBackup,
   };
   return { plan: buildPlan(facts, deps, timing), facts };
+}
+
+/**
+ * The backup to offer when `chosen` turns out damaged: the next older one that is not empty, not
+ * failed, not a safety point. `byDate`: `--date <its day>` picks exactly it (no newer one that day).
+ */
+function previousUsable(readable: readonly Backup[], chosen: Backup): GuestRestoreFacts['previousBackup'] {
+  const older = readable
+    .filter((b) => b.vmid === chosen.vmid && b.ctime < chosen.ctime && b.volid !== chosen.volid && (b.sizeBytes > 0 || b.pbs) && b.verification !== 'failed' && !isSafetyPoint(b))
+    .sort((a, b) => b.ctime - a.ctime)[0];
+  if (!older) return undefined;
+  const day = backupDay(older);
+  let byDate = false;
+  try {
+    byDate = chooseBackup(readable, chosen.vmid, day).volid === older.volid;
+  } catch {
+    byDate = false;
+  }
+  return { volid: older.volid, day, ctime: older.ctime, byDate };
+}
+
+function withPrevious(message: string, previous: GuestRestoreFacts['previousBackup']): string {
+  if (!previous) return `${message}; no older usable backup was found`;
+  return `${message}; the previous backup is ${previous.volid} (${formatTime(previous.ctime)})${previous.byDate ? `: restore it with --date ${previous.day}` : ''}`;
 }
 
 function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRestoreTiming): Plan {
@@ -205,10 +249,19 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
   const label = f.type === 'qemu' ? 'VM' : 'CT';
   const planId = `restore-${f.targetId}-${Date.now().toString(36)}`;
   const logFile = `/tmp/lifeboat-${planId}.log`;
+  const safetyLog = `/tmp/lifeboat-${planId}-safety.log`;
 
-  /** No safety point, no overwrite: put a guest we stopped back as it was before saying so. */
+  /**
+   * No safety point, no overwrite: put a guest we stopped back as it was before saying so — but
+   * never while its backup may still be running (vzdump holds the guest; starting it would race
+   * the backup). A task whose end was not seen is asked once more.
+   */
   const restartAfterFailedSafetyPoint = async (ctx: StepContext): Promise<void> => {
     if (ctx.facts.get('wasRunning') !== 'true') return;
+    if (ctx.facts.has('safetyLaunched') && !ctx.facts.has('safetyTaskEnded') && !(await safetyTaskHasEnded(ctx))) {
+      ctx.log.warn(`not starting ${f.vmid} again: its safety backup may still be running on ${f.node}`);
+      return;
+    }
     try {
       const restart = await shell.exec(commandLine(guestCmd.start(f.type, f.vmid)));
       if (restart.code === 0) {
@@ -220,6 +273,20 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
       ctx.log.warn(`could not start ${f.vmid} again: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
+  const safetyTaskHasEnded = async (ctx: StepContext): Promise<boolean> => {
+    const upid = ctx.facts.get('safetyTask');
+    if (!upid) return false;
+    try {
+      const status = await runJson(shell, pvesh.taskStatus(f.node, upid), TaskStatusSchema, undefined);
+      if (status.status !== 'stopped') return false;
+      ctx.facts.set('safetyTaskEnded', status.exitstatus ?? 'unexpected status');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  steps.push(recheckStep(f, shell, label));
 
   if (f.archivePath) {
     const check = quickIntegrityCommand(f.backup.format, f.archivePath);
@@ -233,7 +300,11 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
       async run(ctx) {
         const r = await shell.exec(testLine, { signal: ctx.signal });
         if (r.code !== 0) {
-          throw new LifeboatError('backupCorrupt', `integrity check of ${f.backup.volid} failed (exit ${r.code ?? 'none'}): ${(r.stderr || r.stdout).trim()}`, { volid: f.backup.volid });
+          if (f.previousBackup) ctx.facts.set('previousBackup', f.previousBackup.volid);
+          if (f.previousBackup?.byDate) ctx.facts.set('previousBackupDay', f.previousBackup.day);
+          throw new LifeboatError('backupCorrupt', withPrevious(`integrity check of ${f.backup.volid} failed (exit ${r.code ?? 'none'}): ${(r.stderr || r.stdout).trim()}`, f.previousBackup), {
+            volid: f.backup.volid, previousVolid: f.previousBackup?.volid, previousDay: f.previousBackup?.byDate ? f.previousBackup.day : undefined,
+          });
         }
         return msg('{0} passed the integrity check', f.backup.volid);
       },
@@ -270,14 +341,17 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
       title: msg('Make a safety backup of {0} {1} on {2}', label, f.vmid, f.safetyStorage),
       destructive: false,
       cancel: 'between-steps',
-      commands: [detached(dump, `/tmp/lifeboat-${planId}-safety.log`), `pvesh get /nodes/${f.node}/tasks/<UPID>/status   # followed until it ends`],
-      effect: msg('A new backup of the current guest, kept until you delete it'),
+      commands: [detached(dump, safetyLog), `pvesh get /nodes/${f.node}/tasks/<UPID>/status   # followed until it ends`],
+      effect: msg('A new backup of the current guest, protected, kept until you delete it; it prunes no other backup'),
       async run(ctx) {
         // Like the restore, the backup runs as a task detached from the SSH session: a dropped
         // connection must not leave the guest stopped with a backup half made.
         let volid: string | undefined;
         try {
-          const task = await launchTask(shell, dump, { node: f.node, vmid: f.vmid, taskTypes: ['vzdump'], logFile: `/tmp/lifeboat-${planId}-safety.log`, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing });
+          const task = await launchTask(shell, dump, {
+            node: f.node, vmid: f.vmid, taskTypes: ['vzdump'], logFile: safetyLog, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing,
+            onLaunched: (launched) => recordLaunch(ctx, 'safety', launched),
+          });
           ctx.facts.set('safetyTask', task.upid);
           await followTask(shell, task.upid, {
             node: f.node, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing,
@@ -291,7 +365,8 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
           ctx.facts.set('safetyTaskEnded', 'OK');
         } catch (err) {
           if (LifeboatError.is(err, 'taskFailed') && err.details.ended === true) ctx.facts.set('safetyTaskEnded', err.message);
-          if (CancelledError.is(err)) throw err;
+          // A cancel stops here: the backup keeps running on the node, the guest stays as it is.
+          if (CancelledError.is(err) || ctx.signal.aborted) throw new CancelledError();
           await restartAfterFailedSafetyPoint(ctx);
           throw new LifeboatError('safetyPointFailed', `the safety backup failed: ${err instanceof Error ? err.message : String(err)}`, { vmid: f.vmid, node: f.node }, { cause: err });
         }
@@ -302,7 +377,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
         // vzdump names a file archive by its path and a PBS one relative to the datastore.
         const safetyVolid = /^[a-z][a-z0-9\-_.]*:backup\//i.test(volid) ? volid : volid.startsWith('/') ? `${f.safetyStorage}:backup/${volid.split('/').pop()}` : `${f.safetyStorage}:backup/${volid}`;
         ctx.facts.set('safetyPoint', safetyVolid);
-        return msg('Safety point {0}', safetyVolid);
+        return msg('Safety point {0}, protected so that no backup pruning removes it; once the guest is confirmed good, delete it with: {1}', safetyVolid, removeSafetyPointLine(f.node, safetyVolid));
       },
     });
   }
@@ -335,10 +410,13 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
     commands: [detached(restore, logFile), `pvesh get /nodes/${f.node}/tasks/<UPID>/status   # followed until it ends`],
     effect: f.inPlace && f.existing
       ? msg('The current disks of {0} are replaced; the safety point restores them', f.targetId)
-      : msg('A new guest {0}; remove it with: {1} destroy {0}', f.targetId, f.type === 'qemu' ? 'qm' : 'pct'),
+      : msg('A new guest {0}; remove it with: {1}', f.targetId, removeCopyLine(f, true)),
     async run(ctx) {
       try {
-        const task = await launchTask(shell, restore, { node: f.node, vmid: f.targetId, taskTypes: f.type === 'qemu' ? ['qmrestore'] : ['vzrestore'], logFile, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing });
+        const task = await launchTask(shell, restore, {
+          node: f.node, vmid: f.targetId, taskTypes: f.type === 'qemu' ? ['qmrestore'] : ['vzrestore'], logFile, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing,
+          onLaunched: (launched) => recordLaunch(ctx, 'restore', launched),
+        });
         ctx.facts.set('restoreTask', task.upid);
         ctx.log.info(`restore task ${task.upid}`);
         const done = await followTask(shell, task.upid, {
@@ -403,7 +481,11 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
   const warnings: Message[] = [...f.warnings];
   if (f.protectedGuest) warnings.push(msg('{0} {1} is protected: the plan lifts the protection to overwrite it and sets it again afterwards', label, f.vmid));
   if (running && f.inPlace) warnings.push(msg('{0} {1} is running: it will be stopped (services down until the restore ends)', label, f.vmid));
-  if (!f.inPlace && !f.linkDown && f.addressHint) warnings.push(msg('The copy keeps the address {0} of the original: start it with the network link down to avoid a clash', f.addressHint));
+  if (!f.inPlace && !f.linkDown) {
+    warnings.push(f.originalAddresses.length
+      ? msg('The copy keeps the network configuration of {0} (address {1}) and starts with its link up: the two will clash on the network. Leave the link down instead (--link-down in the CLI).', f.vmid, f.originalAddresses.join(', '))
+      : msg('The copy keeps the network configuration of {0} and starts with its link up: it may clash with the original on the network. Leave the link down instead (--link-down in the CLI).', f.vmid));
+  }
   const env = f.declared?.environment;
   return {
     id: planId,
@@ -416,9 +498,53 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
     exclusive: { held: deps.activeRestores, key: f.targetId },
     nextSteps: [
       ...(env ? [msg('Run terraform plan in environments/{0}: a restore from backup happens outside Terraform', env)] : [msg('Run terraform plan in the environment that declares this guest: a restore from backup happens outside Terraform')]),
-      ...(f.inPlace && f.existing ? [msg('Delete the safety point once the guest is confirmed good')] : []),
+      ...(f.inPlace && f.existing && f.safetyStorage
+        ? [msg('Once the guest is confirmed good, delete the safety point (it is protected, so no pruning removes it): {0}', `pvesh set /nodes/${f.node}/storage/${f.safetyStorage}/content/<safety point> --protected 0 && pvesh delete /nodes/${f.node}/storage/${f.safetyStorage}/content/<safety point>`)]
+        : []),
+      ...(f.linkDown ? [msg('The copy {0} runs with its network link down: give it an address of its own before bringing the link up ({1} set {0} --net0 …,link_down=0).', f.targetId, f.type === 'qemu' ? 'qm' : 'pct')] : []),
     ],
   };
+}
+
+/**
+ * The plan was made from what the node said then; the operator may have taken minutes to say yes.
+ * Before anything changes, the target must still be as planned (there, running or stopped, not
+ * locked; or still free). Changes nothing; refuses with `planOutdated` otherwise.
+ */
+function recheckStep(f: GuestRestoreFacts, shell: NodeShell, label: string): Step {
+  const read = pvesh.clusterResources('vm');
+  const planned = f.existing;
+  const state = (status: string | undefined) => (status === 'running' ? 'running' : 'not running');
+  return {
+    id: 'recheck',
+    title: msg('Check that {0} {1} is still as planned', label, f.targetId),
+    destructive: false,
+    cancel: 'anytime',
+    commands: [commandLine(read)],
+    async run(ctx) {
+      const rows = await runJson(shell, read, z.array(ClusterResourceSchema), ctx.signal);
+      const now = rows.find((r) => r.vmid === f.targetId && (r.type === 'qemu' || r.type === 'lxc'));
+      let change: string | undefined;
+      if (planned && !now) change = `guest ${f.targetId} no longer exists`;
+      else if (!planned && now) change = `VMID ${f.targetId} is now used by ${now.name ?? now.type} on ${now.node ?? '?'}`;
+      else if (planned && now) {
+        if ((now.node ?? f.node) !== planned.node) change = `guest ${f.targetId} is now on ${now.node}, not on ${planned.node}`;
+        else if (now.lock) change = `guest ${f.targetId} is now locked (${now.lock})`;
+        else if (state(now.status) !== state(planned.status)) change = `guest ${f.targetId} is now ${now.status ?? 'unknown'}; it was ${planned.status} when the plan was made`;
+      }
+      if (change) {
+        throw new LifeboatError('planOutdated', `${change}: the plan no longer fits, nothing was changed; plan the restore again`, { vmid: f.targetId, node: f.node });
+      }
+      return now ? msg('{0} {1} is {2}, as planned', label, f.targetId, now.status ?? '?') : msg('VMID {0} is still free', f.targetId);
+    },
+  };
+}
+
+/** A detached command now runs on the node, whatever happens next: recorded for the report. */
+function recordLaunch(ctx: StepContext, what: 'safety' | 'restore', launched: Launched): void {
+  ctx.facts.set(`${what}Launched`, launched.logFile);
+  if (launched.pid !== undefined) ctx.facts.set(`${what}Pid`, String(launched.pid));
+  if (launched.uncertain) ctx.facts.set(`${what}LaunchUncertain`, 'true');
 }
 
 function linkDownStep(f: GuestRestoreFacts, shell: NodeShell): Step {
@@ -456,12 +582,18 @@ function reachabilityStep(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: 
         return msg('Not checked: the network link was left down on purpose');
       }
       const deadline = Date.now() + timing.bootTimeoutMs;
+      // A copy beside the original: an address the original holds proves nothing (the original
+      // answers there), so it is never probed.
+      const theirs = new Set(f.originalAddresses);
       let tried: string[] = [];
       for (;;) {
         throwIfAborted(ctx.signal);
-        const candidates = await addressCandidates(f, shell, ctx);
-        tried = candidates;
-        for (const address of candidates) {
+        const { candidates, configured } = await addressCandidates(f, shell, ctx);
+        const shared = candidates.filter((a) => theirs.has(a));
+        tried = candidates.filter((a) => !theirs.has(a));
+        // Its configuration gives it the original's address: no other address will come.
+        if (configured !== undefined && theirs.has(configured)) return notCheckedShared(ctx, configured);
+        for (const address of tried) {
           if (await deps.probe.tcp(address, timing.sshPort, 3000, ctx.signal)) {
             const ping = await deps.probe.ping(address, 2000, ctx.signal);
             ctx.facts.set('address', address);
@@ -469,7 +601,10 @@ function reachabilityStep(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: 
             return msg('{0} answers on port {1} (ping: {2})', address, timing.sshPort, ping);
           }
         }
-        if (Date.now() > deadline) break;
+        if (Date.now() > deadline) {
+          if (tried.length === 0 && shared.length > 0) return notCheckedShared(ctx, shared.join(', '));
+          break;
+        }
         await deps.sleep(Math.min(timing.pollMs * 2, 3000), ctx.signal);
       }
       ctx.facts.set('reachability', 'failed');
@@ -478,9 +613,19 @@ function reachabilityStep(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: 
   };
 }
 
-/** Addresses to try, best first: guest agent / container interfaces, then the config, then tfvars. */
-async function addressCandidates(f: GuestRestoreFacts, shell: NodeShell, ctx: StepContext): Promise<string[]> {
+function notCheckedShared(ctx: StepContext, address: string): Message {
+  ctx.facts.set('reachability', `not checked: the copy has the original's address ${address}`);
+  return msg('Not checked: the copy has the address {0} of the original, which answers there; the copy cannot be told apart. Leave its link down and give it an address of its own.', address);
+}
+
+/**
+ * Addresses to try, best first: guest agent / container interfaces, then the config, then tfvars
+ * (only in place: for a copy, the tfvars entry is the original's). `configured`: the config's
+ * static address.
+ */
+async function addressCandidates(f: GuestRestoreFacts, shell: NodeShell, ctx: StepContext): Promise<{ candidates: string[]; configured: string | undefined }> {
   const found: string[] = [];
+  let configured: string | undefined;
   try {
     if (f.type === 'qemu') {
       const r = await runJson(shell, pvesh.agentInterfaces(f.node, f.targetId), AgentInterfacesSchema, ctx.signal);
@@ -495,13 +640,13 @@ async function addressCandidates(f: GuestRestoreFacts, shell: NodeShell, ctx: St
   }
   try {
     const config = await runJson(shell, pvesh.guestConfig(f.node, f.type, f.targetId), GuestConfigSchema, ctx.signal);
-    const fromConfig = staticAddress(config);
-    if (fromConfig) found.push(fromConfig);
+    configured = staticAddress(config);
+    if (configured) found.push(configured);
   } catch (err) {
     if (CancelledError.is(err)) throw err;
   }
-  if (f.declared?.ip) found.push(f.declared.ip);
-  return [...new Set(found)];
+  if (f.inPlace && f.declared?.ip) found.push(f.declared.ip);
+  return { candidates: [...new Set(found)], configured };
 }
 
 function usableAddresses(ifaces: readonly { name: string; 'ip-addresses'?: readonly { 'ip-address': string; 'ip-address-type': string }[] }[]): string[] {
@@ -561,51 +706,133 @@ function raise(err: Error): never {
   throw err;
 }
 
+/** The two commands that delete a (protected) safety point. */
+function removeSafetyPointLine(node: string, volid: string): string {
+  try {
+    return `${commandLine(backupVolume.unprotect(node, volid))} && ${commandLine(backupVolume.remove(node, volid))}`;
+  } catch {
+    return `pvesh set /nodes/${node}/storage/<storage>/content/${volid} --protected 0 && pvesh delete /nodes/${node}/storage/<storage>/content/${volid}`;
+  }
+}
+
 /** Re-attachments after a lost connection, across the safety point and the restore (for the report). */
 function countReattach(ctx: StepContext): void {
   ctx.facts.set('reattached', String(Number(ctx.facts.get('reattached') ?? 0) + 1));
 }
 
-/** What a failed or cancelled restore leaves behind, and how to undo it (for the report). */
+/**
+ * What a failed or cancelled restore leaves behind, and how to undo it (for the report). Read from
+ * the facts the steps recorded: what was launched on the node, what was seen to end, what was
+ * overwritten, started, protected.
+ */
 export function restoreAftermath(f: GuestRestoreFacts, facts: ReadonlyMap<string, string>): Message[] {
   const out: Message[] = [];
   const label = f.type === 'qemu' ? 'VM' : 'CT';
+  const tool = f.type === 'qemu' ? 'qm' : 'pct';
+  const activeTasks = (vmid: number) => commandLine(pvesh.activeTasks(f.node, vmid));
+  const safety = facts.get('safetyPoint');
+  const safetyEnded = facts.get('safetyTaskEnded');
+  const safetyMayRun = facts.has('safetyLaunched') && !safety && safetyEnded === undefined;
+
+  // The safety backup.
   const safetyTask = facts.get('safetyTask');
-  if (safetyTask && !facts.has('safetyPoint') && !facts.has('safetyTaskEnded')) {
-    out.push(msg('The safety backup task {0} may still be running on {1} and keeps {2} locked until it ends. Follow it with: pvesh get /nodes/{1}/tasks/{0}/status', safetyTask, f.node, f.vmid));
+  if (safetyMayRun) {
+    out.push(safetyTask
+      ? msg('The safety backup task {0} may still be running on {1} and keeps {2} locked until it ends. Follow it with: pvesh get /nodes/{1}/tasks/{0}/status', safetyTask, f.node, f.vmid)
+      : facts.has('safetyLaunchUncertain')
+        ? msg('The safety backup of {0} may have been started on {1} just before the cancel (output in {2}): if it runs, it keeps {0} locked until it ends. Check with: {3}', f.vmid, f.node, facts.get('safetyLaunched') ?? '?', activeTasks(f.vmid))
+        : msg('The safety backup of {0} was started on {1} (output in {2}) but Lifeboat lost track of its task: it may still be running and keeps {0} locked until it ends. Check with: {3}', f.vmid, f.node, facts.get('safetyLaunched') ?? '?', activeTasks(f.vmid)));
+  } else if (!safety && safetyEnded === 'OK' && f.safetyStorage) {
+    out.push(msg('The safety backup task {0} ended OK but Lifeboat did not read its archive name: it is on {1} with the note "{2}", protected. Delete it if you do not need it.', safetyTask ?? '?', f.safetyStorage, SAFETY_POINT_NOTE));
   }
+
+  // The restore.
   const task = facts.get('restoreTask');
   const ended = facts.get('restoreTaskEnded');
-  if (task && ended !== undefined) {
-    out.push(msg('The restore task {0} ended with an error on {1}: {2}. Proxmox leaves a half-restored guest as it is: do not start it.', task, f.node, ended));
-  } else if (task && facts.get('restored') !== 'true') {
-    out.push(msg('The restore task {0} may still be running on {1}: it cannot be stopped halfway safely. Follow it with: pvesh get /nodes/{1}/tasks/{0}/status', task, f.node));
-  }
-  const safety = facts.get('safetyPoint');
-  if (safety && facts.get('restored') !== 'true') {
-    let back: string;
-    try {
-      back = commandLine(restoreCommand(f.type, safety, f.vmid, { force: true, storage: f.targetStorage }));
-    } catch {
-      back = `${f.type === 'qemu' ? 'qmrestore' : 'pct restore'} ${safety}`;
+  const restored = facts.get('restored') === 'true';
+  const started = facts.get('started') === 'true';
+  const launched = facts.has('restoreLaunched');
+  /** qmrestore may have changed the target: launched, and not known to have refused before its task. */
+  const touched = launched && !(ended !== undefined && !task);
+  const back = safety ? backCommand(f, safety, started) : undefined;
+  if (restored) {
+    if (f.inPlace && f.existing) {
+      out.push(started
+        ? msg('{0} {1} was overwritten with the backup {2} and started.', label, f.vmid, f.backup.volid)
+        : msg('{0} {1} was overwritten with the backup {2}.', label, f.vmid, f.backup.volid));
+    } else if (f.inPlace) {
+      out.push(msg('{0} {1} was recreated from the backup {2}.', label, f.vmid, f.backup.volid));
+    } else {
+      out.push(started
+        ? msg('The copy {0} was restored from the backup {1} and started; {2} was not touched. Remove the copy with: {3}', f.targetId, f.backup.volid, f.vmid, removeCopyLine(f, true))
+        : msg('The copy {0} was restored from the backup {1}; {2} was not touched. Remove the copy with: {3}', f.targetId, f.backup.volid, f.vmid, removeCopyLine(f, false)));
     }
-    out.push(msg('The guest as it was before is saved in {0}; to return to it: {1}', safety, back));
+    if (started) {
+      const reach = facts.get('reachability');
+      if (reach === 'failed') out.push(msg('It did not answer on the network in time: check its console before relying on it.'));
+      else if (reach === undefined) out.push(msg('Its network check did not complete: check that it answers before relying on it.'));
+    } else if (!f.inPlace && f.linkDown && facts.get('linkDown') !== 'true') {
+      out.push(msg('The copy {0} is not started and its network link is not down yet: take it down before you start it ({1} set {0} --net0 <its net0>,link_down=1), or remove the copy.', f.targetId, tool));
+    } else {
+      out.push(msg('The backup was restored but the guest is not started: {0}', commandLine(guestCmd.start(f.type, f.targetId))));
+    }
+  } else if (task && ended !== undefined) {
+    out.push(msg('The restore task {0} ended with an error on {1}: {2}. Proxmox leaves a half-restored guest as it is: do not start it.', task, f.node, ended));
+  } else if (task) {
+    out.push(msg('The restore task {0} may still be running on {1}: it cannot be stopped halfway safely. Follow it with: pvesh get /nodes/{1}/tasks/{0}/status', task, f.node));
+  } else if (launched && ended !== undefined) {
+    out.push(msg('The restore command refused to start on {0}: {1}. Nothing was restored.', f.node, ended));
+  } else if (launched && facts.has('restoreLaunchUncertain')) {
+    out.push(msg('The restore of {0} may have been started on {1} just before the cancel (output in {2}): if it runs, it cannot be stopped halfway safely. Check with: {3}', f.targetId, f.node, facts.get('restoreLaunched') ?? '?', activeTasks(f.targetId)));
+  } else if (launched) {
+    out.push(msg('The restore of {0} was started on {1} (output in {2}) but Lifeboat lost track of its task: it may still be running, and cannot be stopped halfway safely. Check with: {3}', f.targetId, f.node, facts.get('restoreLaunched') ?? '?', activeTasks(f.targetId)));
   }
+  if (safety && back && (touched || restored)) {
+    out.push(msg('The guest as it was before is saved in {0}; to return to it: {1}', safety, back));
+  } else if (safety && back) {
+    out.push(msg('A safety point was made: {0} (protected; delete it if you do not need it: {1})', safety, removeSafetyPointLine(f.node, safety)));
+  }
+
   if (facts.get('protectionLifted') === 'true') {
     out.push(msg('The protection of {0} {1} was lifted and not set again: {2}', label, f.vmid, commandLine(guestCmd.setProtection(f.type, f.vmid, true))));
   }
   if (facts.get('restartedAfterFailure') === 'true') {
     out.push(msg('{0} {1} was started again as it was; nothing was overwritten.', label, f.vmid));
   }
-  if (facts.get('stopped') === 'true' && !task) {
-    out.push(msg('{0} {1} was stopped and not overwritten; start it again with: {2}', label, f.vmid, commandLine(guestCmd.start(f.type, f.vmid))));
+  if (facts.get('wasRunning') === 'true' && facts.get('stopped') !== 'true' && facts.get('restartedAfterFailure') !== 'true' && !touched && !restored) {
+    out.push(msg('{0} {1} was not overwritten; its stop did not complete, so it may be running or stopped: check with {2}, and start it if needed with: {3}', label, f.vmid, commandLine(guestCmd.status(f.type, f.vmid)), commandLine(guestCmd.start(f.type, f.vmid))));
   }
-  if (!f.inPlace && task && facts.get('restored') !== 'true') {
-    out.push(msg('A half-restored copy {0} may exist on {1}; {2} was not touched. Remove the copy with: {3}', f.targetId, f.node, f.vmid, `${f.type === 'qemu' ? 'qm' : 'pct'} destroy ${f.targetId}`));
+  if (facts.get('stopped') === 'true' && !touched && !restored) {
+    out.push(safetyMayRun
+      ? msg('{0} {1} was stopped and not overwritten; once the safety backup has ended, start it again with: {2}', label, f.vmid, commandLine(guestCmd.start(f.type, f.vmid)))
+      : msg('{0} {1} was stopped and not overwritten; start it again with: {2}', label, f.vmid, commandLine(guestCmd.start(f.type, f.vmid))));
   }
-  if (facts.get('restored') === 'true' && facts.get('started') !== 'true') {
-    out.push(msg('The backup was restored but the guest is not started: {0}', commandLine(guestCmd.start(f.type, f.targetId))));
+  if (!f.inPlace && touched && !restored) {
+    out.push(msg('A half-restored copy {0} may exist on {1}; {2} was not touched. Remove the copy with: {3}', f.targetId, f.node, f.vmid, removeCopyLine(f, false)));
   }
   if (out.length === 0) out.push(msg('Nothing was overwritten.'));
   return out;
+}
+
+/**
+ * Removing a copy: stopped first if it may run, its protection (inherited from the backup's
+ * configuration) lifted first, or Proxmox refuses the destroy.
+ */
+function removeCopyLine(f: GuestRestoreFacts, mayRun: boolean): string {
+  return [
+    ...(mayRun ? [commandLine(guestCmd.stop(f.type, f.targetId))] : []),
+    ...(f.copyProtected ? [commandLine(guestCmd.setProtection(f.type, f.targetId, false))] : []),
+    `${f.type === 'qemu' ? 'qm' : 'pct'} destroy ${f.targetId}`,
+  ].join(' && ');
+}
+
+/** Back to the guest as it was: restore the safety point over it (stopped first if it runs). */
+function backCommand(f: GuestRestoreFacts, safety: string, started: boolean): string {
+  let restore: string;
+  try {
+    restore = commandLine(restoreCommand(f.type, safety, f.vmid, { force: true, storage: f.targetStorage }));
+  } catch {
+    restore = `${f.type === 'qemu' ? 'qmrestore' : 'pct restore'} ${safety}`;
+  }
+  return started ? `${commandLine(guestCmd.stop(f.type, f.vmid))} && ${restore}` : restore;
 }

@@ -25,43 +25,126 @@ export interface LaunchedTask {
   readonly logFile: string;
 }
 
+/** What is known once a detached command was started, before its task is found. */
+export interface Launched {
+  readonly logFile: string;
+  /** The background process; undefined when the connection dropped before the node said it. */
+  readonly pid: number | undefined;
+  /** Cancelled while the launch line was on its way: it may or may not have started. */
+  readonly uncertain?: boolean;
+}
+
+export interface LaunchOptions {
+  readonly node: string;
+  readonly vmid: number;
+  readonly taskTypes: readonly string[];
+  readonly logFile: string;
+  readonly signal: AbortSignal;
+  readonly log: LogSink;
+  readonly sleep: Sleep;
+  readonly timing: TaskTiming;
+  /**
+   * Called as soon as the command is known to run on the node, before its task is looked for: from
+   * then on it may run whatever happens to the connection or to Lifeboat (the caller records it).
+   */
+  readonly onLaunched?: (launched: Launched) => void;
+}
+
+/** A lost SSH connection (or a node that cannot be reached again yet): worth riding out. */
+export function isConnectionLoss(err: unknown): boolean {
+  return LifeboatError.is(err, 'connectionLost') || LifeboatError.is(err, 'hostUnreachable');
+}
+
 /**
  * Starts `spec` detached on the node and finds the task it created (type among `taskTypes`, id =
  * vmid, started after launch). If the command fails before creating a task (a pre-check error such
  * as "VM 200 already exists"), its output is read back and thrown as `taskFailed`.
+ *
+ * Connection losses are ridden out like `followTask` does: a drop while the launch's answer is on
+ * its way is settled after reconnecting by the command's log file (it exists once the node ran the
+ * line); a drop while looking for the task just looks again.
  */
-export async function launchTask(shell: NodeShell, spec: CommandSpec, opts: { node: string; vmid: number; taskTypes: readonly string[]; logFile: string; signal: AbortSignal; log: LogSink; sleep: Sleep; timing: TaskTiming }): Promise<LaunchedTask> {
+export async function launchTask(shell: NodeShell, spec: CommandSpec, opts: LaunchOptions): Promise<LaunchedTask> {
   const launch = `date +%s; ${detached(spec, opts.logFile)}`;
-  const started = await shell.exec(launch, { signal: opts.signal });
-  const [epochLine, pidLine] = started.stdout.trim().split('\n');
-  const since = Number(epochLine);
-  const pid = Number(pidLine);
-  if (started.code !== 0 || !Number.isFinite(since) || !Number.isFinite(pid)) {
-    throw new LifeboatError('remoteCommandFailed', `could not start ${commandLine(spec)} on ${opts.node}: ${started.stderr.trim()}`, { node: opts.node });
+  const localStart = Date.now();
+  let since: number;
+  let pid: number | undefined;
+  try {
+    const started = await shell.exec(launch, { signal: opts.signal });
+    const [epochLine, pidLine] = started.stdout.trim().split('\n');
+    since = Number(epochLine);
+    pid = Number(pidLine);
+    if (started.code !== 0 || !Number.isFinite(since) || !Number.isFinite(pid)) {
+      throw new LifeboatError('remoteCommandFailed', `could not start ${commandLine(spec)} on ${opts.node}: ${started.stderr.trim()}`, { node: opts.node });
+    }
+  } catch (err) {
+    if (CancelledError.is(err)) {
+      // The line may have reached the node before the channel closed: say it may run.
+      opts.onLaunched?.({ logFile: opts.logFile, pid: undefined, uncertain: true });
+      throw err;
+    }
+    if (!isConnectionLoss(err)) throw err;
+    opts.log.warn(`lost the connection to ${opts.node} while starting ${spec.program}; checking whether it started`);
+    const check = await ridingOut(`checking whether ${spec.program} started`, opts, () => shell.exec(`date +%s; test -e ${quoteArg(opts.logFile)} && echo started || echo absent`, { signal: opts.signal }));
+    const [nowLine, answer] = check.stdout.trim().split('\n');
+    if (answer !== 'started') {
+      throw new LifeboatError('connectionLost', `the connection to ${opts.node} was lost while starting ${spec.program}, and the node shows no sign that it ran (no ${opts.logFile}): it was not started`, { node: opts.node }, { cause: err });
+    }
+    // The node's clock at launch, from its clock now and the time that went by here (with a margin).
+    since = Number(nowLine) - Math.ceil((Date.now() - localStart) / 1000) - 5;
+    pid = undefined;
   }
-  opts.log.info(`started ${spec.program} on ${opts.node} (pid ${pid}), waiting for its task`);
+  opts.onLaunched?.({ logFile: opts.logFile, pid });
+  opts.log.info(`started ${spec.program} on ${opts.node} (${pid === undefined ? 'pid unknown' : `pid ${pid}`}), waiting for its task`);
+
+  // Without the node's clock, only a task still running can be ours (none ran when the plan was made).
+  const mine = (tasks: readonly { type: string; id?: string; starttime: number; endtime?: number; upid: string }[]) => tasks
+    .filter((t) => opts.taskTypes.includes(t.type) && t.id === String(opts.vmid) && (Number.isFinite(since) ? t.starttime >= since - 2 : t.endtime === undefined))
+    .sort((a, b) => b.starttime - a.starttime)[0];
   const deadline = Date.now() + opts.timing.appearTimeoutMs;
+  let losses = 0;
   for (;;) {
     throwIfAborted(opts.signal);
-    const tasks = await runJson(shell, pvesh.tasks(opts.node, opts.vmid), TaskListSchema, opts.signal);
-    const mine = tasks
-      .filter((t) => opts.taskTypes.includes(t.type) && t.id === String(opts.vmid) && t.starttime >= since - 2)
-      .sort((a, b) => b.starttime - a.starttime)[0];
-    if (mine) return { upid: mine.upid, logFile: opts.logFile };
-    const alive = await shell.exec(`kill -0 ${pid} 2>/dev/null && echo alive || echo gone`, { signal: opts.signal });
-    if (alive.stdout.trim() === 'gone') {
-      // Give the task list one more look: the process may have ended right after creating it.
-      const again = await runJson(shell, pvesh.tasks(opts.node, opts.vmid), TaskListSchema, opts.signal);
-      const late = again.find((t) => opts.taskTypes.includes(t.type) && t.id === String(opts.vmid) && t.starttime >= since - 2);
-      if (late) return { upid: late.upid, logFile: opts.logFile };
-      const output = await shell.exec(`cat ${quoteArg(opts.logFile)}`, { signal: opts.signal });
-      const text = output.stdout.trim();
-      throw new LifeboatError('taskFailed', text || `${spec.program} exited without creating a task`, { node: opts.node, output: text.slice(0, 1000) });
-    }
-    if (Date.now() > deadline) {
-      throw new LifeboatError('taskFailed', `${spec.program} is running on ${opts.node} (pid ${pid}) but no task appeared`, { node: opts.node, pid });
+    try {
+      const found = mine(await runJson(shell, pvesh.tasks(opts.node, opts.vmid), TaskListSchema, opts.signal));
+      if (found) return { upid: found.upid, logFile: opts.logFile };
+      if (pid !== undefined) {
+        const alive = await shell.exec(`kill -0 ${pid} 2>/dev/null && echo alive || echo gone`, { signal: opts.signal });
+        if (alive.stdout.trim() === 'gone') {
+          // Give the task list one more look: the process may have ended right after creating it.
+          const late = mine(await runJson(shell, pvesh.tasks(opts.node, opts.vmid), TaskListSchema, opts.signal));
+          if (late) return { upid: late.upid, logFile: opts.logFile };
+          const output = await shell.exec(`cat ${quoteArg(opts.logFile)}`, { signal: opts.signal });
+          const text = output.stdout.trim();
+          // The process is gone: nothing of it runs any more (`ended`).
+          throw new LifeboatError('taskFailed', text || `${spec.program} exited without creating a task`, { node: opts.node, output: text.slice(0, 1000), ended: true });
+        }
+      }
+      losses = 0;
+      if (Date.now() > deadline) {
+        throw new LifeboatError('taskFailed', `${spec.program} is running on ${opts.node} (${pid === undefined ? `output in ${opts.logFile}` : `pid ${pid}`}) but no task appeared`, { node: opts.node, pid });
+      }
+    } catch (err) {
+      if (CancelledError.is(err) || !isConnectionLoss(err)) throw err;
+      losses++;
+      opts.log.warn(`lost the connection to ${opts.node} while looking for the task of ${spec.program} (${losses}/${opts.timing.reconnectAttempts}); it keeps running on the node, reconnecting`);
+      if (losses > opts.timing.reconnectAttempts) throw err;
     }
     await opts.sleep(Math.min(opts.timing.pollMs, 500), opts.signal);
+  }
+}
+
+/** Runs `fn` again after each connection loss, up to `reconnectAttempts` in a row. */
+async function ridingOut<T>(what: string, opts: Pick<LaunchOptions, 'node' | 'signal' | 'log' | 'sleep' | 'timing'>, fn: () => Promise<T>): Promise<T> {
+  for (let losses = 1; ; losses++) {
+    throwIfAborted(opts.signal);
+    try {
+      return await fn();
+    } catch (err) {
+      if (CancelledError.is(err) || !isConnectionLoss(err) || losses > opts.timing.reconnectAttempts) throw err;
+      opts.log.warn(`lost the connection to ${opts.node} while ${what} (${losses}/${opts.timing.reconnectAttempts}), reconnecting`);
+      await opts.sleep(opts.timing.pollMs, opts.signal);
+    }
   }
 }
 
@@ -114,7 +197,7 @@ export async function followTask(shell: NodeShell, upid: string, opts: FollowOpt
         throw new LifeboatError('taskFailed', exit, { node: opts.node, upid, ended: true });
       }
     } catch (err) {
-      if (CancelledError.is(err) || !LifeboatError.is(err, 'connectionLost') && !LifeboatError.is(err, 'hostUnreachable')) throw err;
+      if (CancelledError.is(err) || !isConnectionLoss(err)) throw err;
       losses++;
       opts.log.warn(`lost the connection to ${opts.node} while following ${upid} (${losses}/${opts.timing.reconnectAttempts}); the task keeps running on the node, reconnecting`);
       if (losses > opts.timing.reconnectAttempts) throw err;

@@ -6,10 +6,11 @@
  */
 import * as vscode from 'vscode';
 import {
-  LifeboatError, backupsOf, formatTime, gib, parseVmid, planGuestRestore, restoreAftermath,
-  type Backup, type GuestRestoreRequest, type Inventory,
+  LifeboatError, backupsOf, formatTime, gib, matchGuests, parseVmid, planGuestRestore, restoreAftermath,
+  type Backup, type EnvironmentConfig, type Guest, type GuestRestoreRequest, type Inventory,
 } from '../../core';
 import { sleep } from '../../adapters/net/probe';
+import { describeError } from '../../shared/errorText';
 import type { Services } from '../services';
 import type { RecoveryNode } from '../views/recoveryTree';
 import { age } from '../views/presentation';
@@ -73,25 +74,57 @@ async function requestFrom(s: Services, arg: GuestNode | BackupNode | RestoreGue
   return wizard(s, inventory);
 }
 
-/** The palette path: every question first, nothing runs until the plan is confirmed. */
+/** A guest the wizard offers: found on a node, or declared and gone but with backups (its VMID known). */
+interface WizardGuest {
+  readonly vmid: number;
+  readonly node: string | undefined;
+  readonly name: string | undefined;
+  readonly guest: Guest | undefined;
+  readonly environment: string | undefined;
+}
+
+/**
+ * The palette path: every question first (environment → guest → backup → in place or new VMID),
+ * nothing runs until the plan is confirmed. The environment step is skipped when there is one.
+ */
 async function wizard(s: Services, inventory: Inventory): Promise<GuestRestoreRequest | undefined> {
   const discoveries = await s.discovery.discoveries();
   const envs = discoveries.flatMap((d) => d.environments);
-  const declaredNames = new Map(envs.flatMap((e) => e.guests.map((g) => [g.name, e.name] as const)));
+  const total = envs.length > 1 ? 4 : 3;
+  let step = 0;
+  const title = (text: string) => vscode.l10n.t('Restore Guest ({0}/{1}): {2}', ++step, total, text);
+
+  let candidates: WizardGuest[];
+  if (envs.length > 1) {
+    const envPick = await vscode.window.showQuickPick(
+      envs.map((env) => {
+        const guests = guestsOf(env, envs, inventory);
+        return { label: env.name, description: [env.defaultNode, vscode.l10n.t('{0} guest(s)', guests.length)].filter(Boolean).join(' · '), guests };
+      }),
+      { title: title(vscode.l10n.t('which environment?')), placeHolder: vscode.l10n.t('The environment that declares the guest'), ignoreFocusOut: true },
+    );
+    if (!envPick) return undefined;
+    candidates = envPick.guests;
+  } else {
+    const declaredIn = new Map(envs.flatMap((e) => e.guests.map((g) => [g.name, e.name] as const)));
+    candidates = inventory.guests.filter((g) => !g.template).map((g) => ({ vmid: g.vmid, node: g.node, name: g.name, guest: g, environment: declaredIn.get(g.name ?? '') }));
+  }
   const guestPick = await vscode.window.showQuickPick(
-    inventory.guests.filter((g) => !g.template).map((g) => {
-      const newest = backupsOf(inventory, g.vmid)[0];
+    candidates.map((c) => {
+      const newest = backupsOf(inventory, c.vmid)[0];
       return {
-        label: `${g.name ?? '?'}`,
-        description: `${g.vmid} · ${g.type === 'qemu' ? 'VM' : 'LXC'} · ${g.node} · ${g.status}`,
-        detail: [declaredNames.get(g.name ?? '') ? vscode.l10n.t('environment {0}', declaredNames.get(g.name ?? '')!) : vscode.l10n.t('not declared in tfvars'), newest ? vscode.l10n.t('newest backup {0}', age(newest.ctime, new Date(), vscode.l10n.t)) : vscode.l10n.t('never backed up')].join(' · '),
-        guest: g,
+        label: c.name ?? '?',
+        description: c.guest
+          ? `${c.vmid} · ${c.guest.type === 'qemu' ? 'VM' : 'LXC'} · ${c.guest.node} · ${c.guest.status}`
+          : `${c.vmid} · ${vscode.l10n.t('not found on any node')}`,
+        detail: [c.environment ? vscode.l10n.t('environment {0}', c.environment) : vscode.l10n.t('not declared in tfvars'), newest ? vscode.l10n.t('newest backup {0}', age(newest.ctime, new Date(), vscode.l10n.t)) : vscode.l10n.t('never backed up')].join(' · '),
+        candidate: c,
       };
     }),
-    { title: vscode.l10n.t('Restore Guest (1/3): which guest?'), placeHolder: vscode.l10n.t('Type a name or a VMID'), matchOnDescription: true, ignoreFocusOut: true },
+    { title: title(vscode.l10n.t('which guest?')), placeHolder: vscode.l10n.t('Type a name or a VMID'), matchOnDescription: true, ignoreFocusOut: true },
   );
   if (!guestPick) return undefined;
-  const g = guestPick.guest;
+  const g = guestPick.candidate;
   const backups = backupsOf(inventory, g.vmid);
   if (backups.length === 0) {
     void vscode.window.showErrorMessage(vscode.l10n.t('No backup of {0} ({1}) on any storage: nothing can be restored. Nothing was changed.', g.name ?? '?', g.vmid));
@@ -99,15 +132,36 @@ async function wizard(s: Services, inventory: Inventory): Promise<GuestRestoreRe
   }
   const backupPick = await vscode.window.showQuickPick(
     backups.map((b, i) => ({ label: formatTime(b.ctime), description: backupDescription(b), detail: i === 0 ? vscode.l10n.t('newest') : undefined, backup: b })),
-    { title: vscode.l10n.t('Restore Guest (2/3): which backup?'), placeHolder: vscode.l10n.t('The newest is first'), ignoreFocusOut: true },
+    { title: title(vscode.l10n.t('which backup?')), placeHolder: vscode.l10n.t('The newest is first'), ignoreFocusOut: true },
   );
   if (!backupPick) return undefined;
-  const inPlace = vscode.l10n.t('In place: overwrite {0} (stop, safety backup, restore)', g.vmid);
+  const inPlace = g.guest
+    ? vscode.l10n.t('In place: overwrite {0} (stop, safety backup, restore)', g.vmid)
+    : vscode.l10n.t('In place: recreate {0} from the backup', g.vmid);
   const beside = vscode.l10n.t('Beside it: restore to a new VMID, {0} untouched', g.vmid);
-  const mode = await vscode.window.showQuickPick([inPlace, beside], { title: vscode.l10n.t('Restore Guest (3/3): where?'), ignoreFocusOut: true });
+  const mode = await vscode.window.showQuickPick([inPlace, beside], { title: title(vscode.l10n.t('where?')), ignoreFocusOut: true });
   if (!mode) return undefined;
-  const base = { vmid: g.vmid, node: g.node, volid: backupPick.backup.volid };
+  const base = { vmid: g.vmid, node: g.node ?? backupPick.backup.node, volid: backupPick.backup.volid };
   return mode === beside ? askTarget(inventory, base) : base;
+}
+
+/**
+ * The guests of one environment, as the explorer shows them: those it declares (found on a node,
+ * or gone with backups under a known VMID), and the undeclared guests of its default node.
+ */
+function guestsOf(env: EnvironmentConfig, envs: readonly EnvironmentConfig[], inventory: Inventory): WizardGuest[] {
+  const out: WizardGuest[] = [];
+  for (const { declared, guest, backups } of matchGuests(env.guests, inventory)) {
+    if (guest) out.push({ vmid: guest.vmid, node: guest.node, name: declared?.name ?? guest.name, guest, environment: env.name });
+    else if (declared?.vmid !== undefined && backups.length > 0) out.push({ vmid: declared.vmid, node: declared.node, name: declared.name, guest: undefined, environment: env.name });
+  }
+  if (env.defaultNode) {
+    const declaredVmids = new Set(matchGuests(envs.flatMap((e) => e.guests), inventory).map((m) => m.guest?.vmid).filter((v) => v !== undefined));
+    for (const g of inventory.guests.filter((x) => x.node === env.defaultNode && !x.template && !declaredVmids.has(x.vmid))) {
+      out.push({ vmid: g.vmid, node: g.node, name: g.name, guest: g, environment: undefined });
+    }
+  }
+  return out;
 }
 
 function backupDescription(b: Backup): string {
@@ -141,6 +195,8 @@ async function askTarget(inventory: Inventory, base: { vmid: number; node?: stri
 }
 
 async function planConfirmRun(s: Services, request: GuestRestoreRequest): Promise<ProcedureOutcome> {
+  // Only to find the node: the core reads the guest, its storages and backups again from the node
+  // itself before planning, so a cached inventory hours old cannot decide the plan.
   const inventory = await s.inventory.inventory();
   const discoveries = await s.discovery.discoveries();
   const root = discoveries[0]?.root;
@@ -161,8 +217,12 @@ async function planConfirmRun(s: Services, request: GuestRestoreRequest): Promis
     );
   } catch (err) {
     if (LifeboatError.is(err)) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('Cannot restore {0}: {1} Nothing was changed.', String(request.vmid), err.message + '.'));
+      const said = describeError(err, vscode.l10n.t);
+      const message = vscode.l10n.t('Cannot restore {0}: {1} Nothing was changed.', String(request.vmid), /[.!?]$/.test(said) ? said : `${said}.`);
       s.log.warn(`restore of ${String(request.vmid)} refused: ${err.reason}: ${err.message}`);
+      const previous = LifeboatError.is(err, 'backupCorrupt') && typeof err.details.previousVolid === 'string' ? err.details.previousVolid : undefined;
+      if (previous) offerPreviousBackup(s, request, previous, message);
+      else void vscode.window.showErrorMessage(message);
       return { status: 'refused' };
     }
     throw err;
@@ -175,5 +235,22 @@ async function planConfirmRun(s: Services, request: GuestRestoreRequest): Promis
   }
   const report = await runWithProgress(s, plan, root ?? process.cwd(), (stepFacts) => restoreAftermath(facts, stepFacts));
   s.inventory.refresh();
+  const previous = report.status === 'failed' ? report.facts.previousBackup : undefined;
+  if (previous) {
+    offerPreviousBackup(s, { ...request, node: facts.node }, previous, vscode.l10n.t('The backup {0} of {1} is damaged; nothing was changed. The previous backup is {2}.', facts.backup.volid, facts.vmid, previous));
+  }
   return { status: report.status, reportFile: report.reportFile };
+}
+
+/**
+ * A damaged backup: offer the next older one, as a fresh plan with its own confirmation. Not
+ * awaited, so that a caller waiting for this command's outcome (the runbook) is not held by a
+ * notification nobody answers.
+ */
+function offerPreviousBackup(s: Services, request: GuestRestoreRequest, volid: string, message: string): void {
+  const restorePrevious = vscode.l10n.t('Restore the previous backup…');
+  // Don't wait: the answer starts a new plan of its own.
+  void vscode.window.showErrorMessage(message, restorePrevious).then(async (choice) => {
+    if (choice === restorePrevious) await planConfirmRun(s, { ...request, volid, date: undefined });
+  });
 }

@@ -67,7 +67,8 @@ describe('lab: Recovery explorer', () => {
     }
     const nightly = backups.filter((b) => b.description.includes(' · backups'));
     assert.ok(nightly.length >= 14, 'the nightly backups on the shared storage "backups"');
-    const protectedOnes = backups.filter((b) => b.contextValue.includes('protected'));
+    // Safety points are protected too (vzdump --protected 1): the seeded protected one is the other.
+    const protectedOnes = backups.filter((b) => b.contextValue.includes('protected') && !b.description.startsWith('safety point · '));
     assert.equal(protectedOnes.length, 1, `one protected backup: ${JSON.stringify(protectedOnes.map((b) => b.label))}`);
     assert.equal(protectedOnes[0]?.label, nightly[nightly.length - 1]?.label, 'the oldest nightly backup is the protected one');
     // What the tree shows is what the node has: each backup item is a volume on alpha.

@@ -35,10 +35,10 @@ describe('proxmox/commands (commands as data)', () => {
   });
 
   describe('safety point (vzdump)', () => {
-    it('backs up to the chosen storage, snapshot mode, zstd, with the notes as one quoted argument', () => {
+    it('backs up to the chosen storage, snapshot mode, zstd, pruning nothing, protected, with the notes as one quoted argument', () => {
       const spec = vzdumpCommand(121, 'backups', 'Lifeboat safety point before restore');
-      assert.deepEqual(spec.args, ['121', '--storage', 'backups', '--mode', 'snapshot', '--compress', 'zstd', '--notes-template', 'Lifeboat safety point before restore']);
-      assert.equal(commandLine(spec), `vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore'`);
+      assert.deepEqual(spec.args, ['121', '--storage', 'backups', '--mode', 'snapshot', '--compress', 'zstd', '--remove', '0', '--protected', '1', '--notes-template', 'Lifeboat safety point before restore']);
+      assert.equal(commandLine(spec), `vzdump 121 --storage backups --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore'`);
     });
 
     it('refuses notes that vzdump would read as a template or a second line', () => {

@@ -24,7 +24,7 @@ describe('restore/planGuestRestore', () => {
     it('plans check-archive, stop, safety-point, restore, start, reachability — in that order', async () => {
       const s = await restoreScenario();
       const { plan, facts } = await planGuestRestore({ vmid: 121 }, s.deps);
-      assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'stop', 'safety-point', 'restore', 'start', 'reachability']);
+      assert.deepEqual(plan.steps.map((x) => x.id), ['recheck', 'check-archive', 'stop', 'safety-point', 'restore', 'start', 'reachability']);
       assert.equal(facts.backup.volid, NEWEST_121);
       assert.equal(facts.inPlace, true);
       assert.equal(facts.node, 'alpha');
@@ -41,7 +41,7 @@ describe('restore/planGuestRestore', () => {
       assert.deepEqual(cmd('check-archive'), ['test -s /mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst && zstd -q -t /mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst']);
       assert.equal(cmd('stop')[0], 'qm shutdown 121 --timeout 60');
       assert.equal(cmd('safety-point').length, 2);
-      assert.match(cmd('safety-point')[0] ?? '', /^setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-121-[a-z0-9]+-safety\.log 2>&1 < \/dev\/null & echo \$!$/);
+      assert.match(cmd('safety-point')[0] ?? '', /^setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-121-[a-z0-9]+-safety\.log 2>&1 < \/dev\/null & echo \$!$/);
       assert.equal(cmd('safety-point')[1], 'pvesh get /nodes/alpha/tasks/<UPID>/status   # followed until it ends');
       assert.match(cmd('restore')[0] ?? '', new RegExp(`^setsid nohup qmrestore ${NEWEST_121} 121 --force 1 > /tmp/lifeboat-restore-121-[a-z0-9]+\\.log 2>&1 < /dev/null & echo \\$!$`));
       assert.equal(cmd('restore')[1], 'pvesh get /nodes/alpha/tasks/<UPID>/status   # followed until it ends');
@@ -60,6 +60,7 @@ describe('restore/planGuestRestore', () => {
       assert.deepEqual(plan.warnings.map(english), ['VM 121 is running: it will be stopped (services down until the restore ends)']);
       assert.deepEqual(plan.steps.filter((x) => x.destructive).map((x) => x.id), ['stop', 'restore']);
       assert.match(english(plan.nextSteps[0]!), /terraform plan in environments\/prod/);
+      assert.equal(english(plan.nextSteps[1]!), 'Once the guest is confirmed good, delete the safety point (it is protected, so no pruning removes it): pvesh set /nodes/alpha/storage/backups/content/<safety point> --protected 0 && pvesh delete /nodes/alpha/storage/backups/content/<safety point>');
     });
 
     it('planning only reads: every command sent is a pvesh get or pvesm path', async () => {
@@ -74,7 +75,7 @@ describe('restore/planGuestRestore', () => {
     it('no stop, no safety point, --unique 1, no --force; the original is not touched', async () => {
       const s = await restoreScenario();
       const { plan, facts } = await planGuestRestore({ vmid: 121, targetId: 921 }, s.deps);
-      assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'restore', 'start', 'reachability']);
+      assert.deepEqual(plan.steps.map((x) => x.id), ['recheck', 'check-archive', 'restore', 'link-down', 'start', 'reachability'], 'the link stays down unless asked otherwise');
       assert.equal(facts.inPlace, false);
       assert.equal(facts.safetyStorage, undefined);
       const all = plan.steps.flatMap((x) => x.commands).join('\n');
@@ -82,22 +83,30 @@ describe('restore/planGuestRestore', () => {
       assert.ok(!all.includes('--force'));
       assert.ok(!/\b121\b/.test(all.replace(/vzdump-qemu-121-/g, '')), `the commands mention 121 only as the backup's name:\n${all}`);
       assert.deepEqual(plan.destroys, []);
-      assert.match(english(plan.warnings[0]!), /keeps the address 10\.20\.0\.21 of the original/);
+      assert.deepEqual(plan.warnings, [], 'no clash: the link stays down');
+      assert.deepEqual(facts.originalAddresses, ['10.20.0.21']);
+      assert.ok(plan.nextSteps.map(english).includes('The copy 921 runs with its network link down: give it an address of its own before bringing the link up (qm set 921 --net0 …,link_down=0).'));
+    });
+
+    it('with the link up on request (linkDown: false), the plan warns of the clash and names --link-down', async () => {
+      const s = await restoreScenario();
+      const { plan } = await planGuestRestore({ vmid: 121, targetId: 921, linkDown: false }, s.deps);
+      assert.ok(!plan.steps.some((x) => x.id === 'link-down'));
+      assert.deepEqual(plan.warnings.map(english), ['The copy keeps the network configuration of 121 (address 10.20.0.21) and starts with its link up: the two will clash on the network. Leave the link down instead (--link-down in the CLI).']);
     });
 
     it('with linkDown, a step leaves the copy\'s network link down before it starts', async () => {
       const s = await restoreScenario();
       const { plan } = await planGuestRestore({ vmid: 121, targetId: 921, linkDown: true }, s.deps);
-      assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'restore', 'link-down', 'start', 'reachability']);
+      assert.deepEqual(plan.steps.map((x) => x.id), ['recheck', 'check-archive', 'restore', 'link-down', 'start', 'reachability']);
       assert.deepEqual(plan.warnings, []);
     });
 
     it('refuses a target id that is already used (vmidInUse), before sending anything', async () => {
       const s = await restoreScenario();
-      const before = s.alpha.commands.length;
       await assert.rejects(planGuestRestore({ vmid: 121, targetId: 122 }, s.deps), reason('vmidInUse'));
       await assert.rejects(planGuestRestore({ vmid: 121, targetId: '201' }, s.deps), (err) => reason('vmidInUse')(err) && /201.*k3s-test.*beta/.test((err as Error).message));
-      assert.equal(s.alpha.commands.length, before);
+      assert.deepEqual(s.alpha.commands.filter((c) => !isReadOnly(c)), []);
     });
 
     it('refuses a malformed target id', async () => {
@@ -123,7 +132,7 @@ describe('restore/planGuestRestore', () => {
     const { plan, facts } = await planGuestRestore({ vmid: 131, date: '2026-11-20' }, s.deps);
     assert.equal(facts.type, 'lxc');
     assert.equal(facts.backup.volid, CT_131);
-    assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'stop', 'safety-point', 'restore', 'start', 'reachability']);
+    assert.deepEqual(plan.steps.map((x) => x.id), ['recheck', 'check-archive', 'stop', 'safety-point', 'restore', 'start', 'reachability']);
     const all = plan.steps.flatMap((x) => x.commands).join('\n');
     assert.match(all, new RegExp(`setsid nohup pct restore 131 ${CT_131} --storage local-lvm --force 1 >`));
     assert.match(all, /^pct shutdown 131 --timeout 60$/m);
@@ -218,10 +227,18 @@ describe('restore/planGuestRestore', () => {
       await assert.rejects(planGuestRestore({ vmid: 121 }, s.deps), reason('vmidInUse'));
     });
 
-    it('an unreachable node is refused with hostUnreachable', async () => {
+    it('a node that cannot be reached now is refused with hostUnreachable (whatever the cached inventory says)', async () => {
       const s = await restoreScenario();
-      const inventory = { ...s.inventory, nodes: s.inventory.nodes.map((n) => (n.node === 'alpha' ? { ...n, reachable: false, error: { reason: 'hostUnreachable', message: 'ECONNREFUSED' } } : n)) };
-      await assert.rejects(planGuestRestore({ vmid: 121 }, { ...s.deps, inventory }), reason('hostUnreachable'));
+      const down = (node: string) => ({ node, exec: async () => { throw new LifeboatError('hostUnreachable', 'ssh root@10.20.0.10: connect ECONNREFUSED', { node }); } });
+      await assert.rejects(planGuestRestore({ vmid: 121 }, { ...s.deps, shell: down }), (err) => reason('hostUnreachable')(err) && /node alpha could not be read: .*ECONNREFUSED/.test((err as Error).message));
+    });
+
+    it('a node the cached inventory could not read is read again, and planned from if it answers now', async () => {
+      const s = await restoreScenario();
+      const inventory = { ...s.inventory, nodes: s.inventory.nodes.map((n) => (n.node === 'alpha' ? { ...n, reachable: false, storages: [], error: { reason: 'hostUnreachable', message: 'ECONNREFUSED' } } : n)) };
+      const { facts } = await planGuestRestore({ vmid: 121 }, { ...s.deps, inventory });
+      assert.equal(facts.node, 'alpha');
+      assert.equal(facts.safetyStorage, 'backups');
     });
 
     it('a hostile file name in a listing never becomes a backup: left out with a warning, the newest valid backup is restored, no command carries it', async () => {
@@ -247,7 +264,7 @@ describe('restore/planGuestRestore', () => {
       const path = '/mnt/pve/my backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst;touch pwned';
       s.alpha.on(/^pvesm path /, { stdout: `${path}\n` });
       const { plan } = await planGuestRestore({ vmid: 121 }, s.deps);
-      assert.deepEqual(plan.steps[0]?.commands, [`test -s '${path}' && zstd -q -t '${path}'`]);
+      assert.deepEqual(plan.steps.find((x) => x.id === 'check-archive')?.commands, [`test -s '${path}' && zstd -q -t '${path}'`]);
     });
 
     it('malformed request values are refused before anything is read', async () => {

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { LAUNCH_EPOCH, RESTORE_UPID, SAFETY_EPOCH, SAFETY_UPID, restoreScenario, taskCommand, vzdumpLog } from '../../../fakes/restoreScenario';
 import { checkUpid } from '../../../../src/core/proxmox/validate';
 
-const safetyLaunch = "date +%s; setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > /tmp/lifeboat-restore-121-abc-safety.log 2>&1 < /dev/null & echo $!";
+const safetyLaunch = "date +%s; setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' > /tmp/lifeboat-restore-121-abc-safety.log 2>&1 < /dev/null & echo $!";
 const restoreLaunch = 'date +%s; setsid nohup qmrestore backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst 121 --force 1 > /tmp/lifeboat-restore-121-abc.log 2>&1 < /dev/null & echo $!';
 const tasks = 'pvesh get /nodes/alpha/tasks --source all --vmid 121 --output-format json';
 const log = (upid: string, start: number) => `pvesh get /nodes/alpha/tasks/${upid}/log --start ${start} --limit 500 --output-format json`;

@@ -6,13 +6,13 @@ import { planGuestRestore, restoreAftermath, type GuestRestoreRequest } from '..
 import { fail, json } from '../../../fakes/fakeNodeShell';
 import { fixtureJson, pveshGet } from '../../../fakes/pveHomelab';
 import {
-  CT_SAFETY_UPID, LAUNCH_EPOCH, PBS_SAFETY_SNAPSHOT, RESTORE_UPID, SAFETY_UPID, SAFETY_VOLID, declaredGuest, restoreScenario, taskCommand, vzdumpFailedLog,
+  CT_SAFETY_UPID, LAUNCH_EPOCH, PBS_SAFETY_SNAPSHOT, RESTORE_UPID, SAFETY_UPID, SAFETY_VOLID, declaredGuest, isReadOnly, restoreScenario, taskCommand, vzdumpFailedLog,
   type Scenario, type ScenarioOptions,
 } from '../../../fakes/restoreScenario';
 
 const NEWEST_121 = 'backups:backup/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst';
 /** The safety point's vzdump, launched detached from the SSH session like the restore. */
-const SAFETY_LAUNCH_121 = new RegExp(String.raw`^date \+%s; setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > /tmp/lifeboat-restore-121-\w+-safety\.log 2>&1 < /dev/null & echo \$!$`);
+const SAFETY_LAUNCH_121 = new RegExp(String.raw`^date \+%s; setsid nohup vzdump 121 --storage backups --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' > /tmp/lifeboat-restore-121-\w+-safety\.log 2>&1 < /dev/null & echo \$!$`);
 const VZDUMP_121 = /^date \+%s; setsid nohup vzdump 121 /;
 const RESTORE_STATUS = taskCommand(RESTORE_UPID, 'status');
 const RESTORE_LOG = taskCommand(RESTORE_UPID, 'log');
@@ -34,7 +34,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'succeeded', JSON.stringify(report.steps.map((x) => [x.id, x.status, x.error?.message])));
     assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [
-      ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'done'], ['restore', 'done'], ['start', 'done'], ['reachability', 'done'],
+      ['recheck', 'done'], ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'done'], ['restore', 'done'], ['start', 'done'], ['reachability', 'done'],
     ]);
     assert.equal(report.facts.safetyPoint, SAFETY_VOLID);
     assert.equal(report.facts.safetyTask, SAFETY_UPID);
@@ -43,8 +43,8 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(report.facts.reachability, 'tcp/22 ok, ping ok');
     assert.equal(report.changed, true);
     assert.deepEqual(report.aftermath, []);
-    assert.equal(english(report.steps[2]!.detail!), `Safety point ${SAFETY_VOLID}`);
-    assert.equal(english(report.steps[3]!.detail!), `Task ${RESTORE_UPID} ended: OK`);
+    assert.equal(english(report.steps[3]!.detail!), `Safety point ${SAFETY_VOLID}, protected so that no backup pruning removes it; once the guest is confirmed good, delete it with: pvesh set /nodes/alpha/storage/backups/content/${SAFETY_VOLID} --protected 0 && pvesh delete /nodes/alpha/storage/backups/content/${SAFETY_VOLID}`);
+    assert.equal(english(report.steps[4]!.detail!), `Task ${RESTORE_UPID} ended: OK`);
 
     const cmds = s.runCommands();
     const at = (re: RegExp) => cmds.findIndex((c) => re.test(c));
@@ -140,7 +140,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'failed');
     assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [
-      ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'done'], ['restore', 'failed'], ['start', 'not-run'], ['reachability', 'not-run'],
+      ['recheck', 'done'], ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'done'], ['restore', 'failed'], ['start', 'not-run'], ['reachability', 'not-run'],
     ]);
     const err = report.steps.find((x) => x.id === 'restore')?.error;
     assert.equal(err?.reason, 'taskFailed');
@@ -179,10 +179,10 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'failed');
     assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [
-      ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'failed'], ['restore', 'not-run'], ['start', 'not-run'], ['reachability', 'not-run'],
+      ['recheck', 'done'], ['check-archive', 'done'], ['stop', 'done'], ['safety-point', 'failed'], ['restore', 'not-run'], ['start', 'not-run'], ['reachability', 'not-run'],
     ]);
-    assert.equal(report.steps[2]?.error?.reason, 'safetyPointFailed');
-    assert.equal(report.steps[2]?.error?.message, 'the safety backup failed: job errors');
+    assert.equal(report.steps[3]?.error?.reason, 'safetyPointFailed');
+    assert.equal(report.steps[3]?.error?.message, 'the safety backup failed: job errors');
     assert.equal(report.facts.safetyTask, SAFETY_UPID);
     assert.equal(report.facts.safetyPoint, undefined);
     assert.equal(s.log.grep("info:   ERROR: Backup of VM 121 failed - unable to create temporary directory '/mnt/pve/backups/dump/vzdump-qemu-121-2026_11_21-18_09_48.tmp' at /usr/share/perl5/PVE/VZDump.pm line 1018.").length, 1, 'the task\'s error is in the log');
@@ -205,7 +205,10 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     const cmds = s.runCommands();
     assert.ok(!cmds.some((c) => c.includes('qmrestore')));
     assert.equal(cmds.at(-1), 'qm start 121');
-    assert.deepEqual(report.aftermath.map(english), ['VM 121 was started again as it was; nothing was overwritten.']);
+    assert.deepEqual(report.aftermath.map(english), [
+      `The safety backup task ${SAFETY_UPID} ended OK but Lifeboat did not read its archive name: it is on backups with the note "Lifeboat safety point before restore", protected. Delete it if you do not need it.`,
+      'VM 121 was started again as it was; nothing was overwritten.',
+    ]);
   });
 
   it('vzdump cannot be launched (the node refuses the command) → a failed safety point, the guest started again', async () => {
@@ -215,7 +218,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(report.status, 'failed');
     const step = report.steps.find((x) => x.id === 'safety-point');
     assert.equal(step?.error?.reason, 'safetyPointFailed');
-    assert.equal(step?.error?.message, "the safety backup failed: could not start vzdump 121 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' on alpha: bash: line 1: setsid: command not found");
+    assert.equal(step?.error?.message, "the safety backup failed: could not start vzdump 121 --storage backups --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' on alpha: bash: line 1: setsid: command not found");
     const cmds = s.runCommands();
     assert.ok(!cmds.some((c) => c.includes('qmrestore') || c.includes('/tasks/UPID:')), 'no task followed, nothing overwritten');
     assert.equal(cmds.at(-1), 'qm start 121');
@@ -238,9 +241,9 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     const s = await scenario({ resources: (rows) => rows.map((r) => (r.vmid === 121 ? { ...r, status: 'stopped' } : r)), safetyTask: { log: () => vzdumpFailedLog(), exitstatus: 'job errors' } });
     const { report } = await run({ vmid: 121 }, s);
     assert.deepEqual(report.steps.map((x) => [x.id, x.status]), [
-      ['check-archive', 'done'], ['safety-point', 'failed'], ['restore', 'not-run'], ['start', 'not-run'], ['reachability', 'not-run'],
+      ['recheck', 'done'], ['check-archive', 'done'], ['safety-point', 'failed'], ['restore', 'not-run'], ['start', 'not-run'], ['reachability', 'not-run'],
     ]);
-    assert.equal(report.steps[1]?.error?.reason, 'safetyPointFailed');
+    assert.equal(report.steps[2]?.error?.reason, 'safetyPointFailed');
     assert.ok(!s.runCommands().some((c) => /^qm start /.test(c) || c.includes('qmrestore')));
     assert.deepEqual(report.aftermath.map(english), ['Nothing was changed.']);
   });
@@ -253,11 +256,29 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.deepEqual(report.steps.find((x) => x.id === 'safety-point')?.error, { reason: 'safetyPointFailed', message: 'the safety backup failed: the connection to alpha was lost' });
     assert.equal(s.log.grep(/warn: lost the connection to alpha while following UPID:alpha:0006681E:.* \(4\/3\)/).length, 1, 'the allowed reconnections were tried first');
     assert.ok(!s.runCommands().some((c) => c.includes('qmrestore')));
+    // Before starting the guest again, its backup task is asked once more: it has ended (OK).
+    assert.ok(taskCommand(SAFETY_UPID, 'status').test(s.runCommands().at(-2) ?? ''));
     assert.equal(s.runCommands().at(-1), 'qm start 121');
-    // Lifeboat lost track of the detached backup task: it says so, with how to follow it.
+    assert.deepEqual(report.aftermath.map(english), [
+      `The safety backup task ${SAFETY_UPID} ended OK but Lifeboat did not read its archive name: it is on backups with the note "Lifeboat safety point before restore", protected. Delete it if you do not need it.`,
+      'VM 121 was started again as it was; nothing was overwritten.',
+    ]);
+  });
+
+  // Was a bug (fixed): a safety point that failed while its vzdump task still ran started the guest
+  // in the middle of its backup.
+  it('the connection is lost while following the vzdump task and the task still runs → the guest is NOT started again; the report says when to', async () => {
+    const s = await scenario();
+    s.alpha.dropOn(taskCommand(SAFETY_UPID, 'log'), 1, 2, 3, 4, 5, 6);
+    s.alpha.on(taskCommand(SAFETY_UPID, 'status'), json({ ...fixtureJson<Record<string, unknown>>('task-status-running.json'), type: 'vzdump', upid: SAFETY_UPID }));
+    const { report } = await run({ vmid: 121 }, s);
+    assert.equal(report.status, 'failed');
+    assert.equal(report.steps.find((x) => x.id === 'safety-point')?.error?.reason, 'safetyPointFailed');
+    assert.ok(!s.runCommands().some((c) => /^qm start /.test(c) || c.includes('qmrestore')), 'neither started nor overwritten');
+    assert.equal(s.log.grep('warn: not starting 121 again: its safety backup may still be running on alpha').length, 1);
     assert.deepEqual(report.aftermath.map(english), [
       `The safety backup task ${SAFETY_UPID} may still be running on alpha and keeps 121 locked until it ends. Follow it with: pvesh get /nodes/alpha/tasks/${SAFETY_UPID}/status`,
-      'VM 121 was started again as it was; nothing was overwritten.',
+      'VM 121 was stopped and not overwritten; once the safety backup has ended, start it again with: qm start 121',
     ]);
   });
 
@@ -300,12 +321,12 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     s.alpha.on(taskCommand(SAFETY_UPID, 'status'), () => { ac.abort(); return json({ ...fixtureJson<Record<string, unknown>>('task-status-running.json'), type: 'vzdump', upid: SAFETY_UPID }); });
     const { report } = await run({ vmid: 121 }, s, ac.signal);
     assert.equal(report.status, 'cancelled');
-    assert.deepEqual(report.steps.map((x) => x.status), ['done', 'done', 'cancelled', 'not-run', 'not-run', 'not-run']);
-    assert.deepEqual(report.steps[2]?.error, { reason: 'cancelled', message: 'cancelled by the operator' });
+    assert.deepEqual(report.steps.map((x) => x.status), ['done', 'done', 'done', 'cancelled', 'not-run', 'not-run', 'not-run']);
+    assert.deepEqual(report.steps[3]?.error, { reason: 'cancelled', message: 'cancelled by the operator' });
     assert.equal(report.facts.safetyTask, SAFETY_UPID);
     const cmds = s.runCommands();
     assert.ok(!cmds.some((c) => c.includes('qmrestore') || /^qm start /.test(c)), 'neither overwritten nor restarted');
-    assert.ok(report.aftermath.map(english).includes('VM 121 was stopped and not overwritten; start it again with: qm start 121'), report.aftermath.map(english).join('\n'));
+    assert.ok(report.aftermath.map(english).includes('VM 121 was stopped and not overwritten; once the safety backup has ended, start it again with: qm start 121'), report.aftermath.map(english).join('\n'));
     assert.deepEqual(s.deps.activeRestores, new Set(), 'the in-process lock is released on cancel');
   });
 
@@ -314,11 +335,11 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     s.alpha.on(/^test -s /, { code: 1, stderr: '/mnt/pve/backups/dump/vzdump-qemu-121-2026_11_20-13_05_40.vma.zst : Read error (39) : premature end \n' });
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'failed');
-    assert.equal(report.steps[0]?.error?.reason, 'backupCorrupt');
-    assert.match(report.steps[0]?.error?.message ?? '', /premature end/);
+    assert.equal(report.steps[1]?.error?.reason, 'backupCorrupt');
+    assert.match(report.steps[1]?.error?.message ?? '', /premature end/);
     assert.equal(report.changed, false);
     assert.deepEqual(report.aftermath.map(english), ['Nothing was changed.']);
-    assert.deepEqual(s.runCommands().filter((c) => !/^test -s /.test(c)), []);
+    assert.deepEqual(s.runCommands().filter((c) => !/^test -s /.test(c) && !isReadOnly(c)), []);
   });
 
   it('cancelled during the check, before the destructive steps → cancelled, nothing sent after the check', async () => {
@@ -327,10 +348,10 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     s.alpha.on(/^test -s /, () => { ac.abort(); return { code: 0 }; });
     const { report } = await run({ vmid: 121 }, s, ac.signal);
     assert.equal(report.status, 'cancelled');
-    assert.deepEqual(report.steps.map((x) => x.status), ['cancelled', 'not-run', 'not-run', 'not-run', 'not-run', 'not-run']);
+    assert.deepEqual(report.steps.map((x) => x.status), ['done', 'cancelled', 'not-run', 'not-run', 'not-run', 'not-run', 'not-run']);
     assert.deepEqual(report.aftermath.map(english), ['Nothing was changed.']);
     assert.equal(report.changed, false);
-    assert.deepEqual(s.runCommands().filter((c) => !/^test -s /.test(c)), []);
+    assert.deepEqual(s.runCommands().filter((c) => !/^test -s /.test(c) && !isReadOnly(c)), []);
   });
 
   it('cancelled while following the restore → cancelled; the report says the task may still run and where the safety point is', async () => {
@@ -339,7 +360,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     s.alpha.on(RESTORE_STATUS, () => { ac.abort(); return json(fixtureJson('task-status-running.json')); });
     const { report } = await run({ vmid: 121 }, s, ac.signal);
     assert.equal(report.status, 'cancelled');
-    assert.deepEqual(report.steps.map((x) => x.status), ['done', 'done', 'done', 'cancelled', 'not-run', 'not-run']);
+    assert.deepEqual(report.steps.map((x) => x.status), ['done', 'done', 'done', 'done', 'cancelled', 'not-run', 'not-run']);
     assert.equal(report.changed, true);
     assert.deepEqual(report.aftermath.map(english), [
       `The restore task ${RESTORE_UPID} may still be running on alpha: it cannot be stopped halfway safely. Follow it with: pvesh get /nodes/alpha/tasks/${RESTORE_UPID}/status`,
@@ -377,7 +398,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
   it('a guest that no longer exists is recreated from its backup: no stop, no safety point, no --force', async () => {
     const s = await scenario({ resources: (rows) => rows.filter((r) => r.vmid !== 121) });
     const { plan, report } = await run({ vmid: 121 }, s);
-    assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'restore', 'start', 'reachability']);
+    assert.deepEqual(plan.steps.map((x) => x.id), ['recheck', 'check-archive', 'restore', 'start', 'reachability']);
     assert.deepEqual(plan.destroys, []);
     assert.equal(report.status, 'succeeded');
     const launch = s.runCommands().find((c) => / qmrestore /.test(c)) ?? '';
@@ -405,7 +426,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(report.steps.find((x) => x.id === 'stop')?.status, 'failed');
     assert.match(report.steps.find((x) => x.id === 'stop')?.error?.message ?? '', /qm stop 121 failed on alpha \(exit 255\): can't lock file/);
     assert.ok(!s.runCommands().some((c) => c.includes('vzdump ') || c.includes('qmrestore')));
-    assert.deepEqual(report.aftermath.map(english), ['Nothing was overwritten.']);
+    assert.deepEqual(report.aftermath.map(english), ['VM 121 was not overwritten; its stop did not complete, so it may be running or stopped: check with qm status 121, and start it if needed with: qm start 121']);
   });
 
   describe('a protected guest', () => {
@@ -415,7 +436,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
       const s = await scenario();
       s.alpha.on(pveshGet('/nodes/alpha/qemu/121/config'), protectedConfig());
       const { plan } = await planGuestRestore({ vmid: 121 }, s.deps);
-      assert.deepEqual(plan.steps.map((x) => x.id), ['check-archive', 'stop', 'safety-point', 'lift-protection', 'restore', 'protect-again', 'start', 'reachability']);
+      assert.deepEqual(plan.steps.map((x) => x.id), ['recheck', 'check-archive', 'stop', 'safety-point', 'lift-protection', 'restore', 'protect-again', 'start', 'reachability']);
       assert.deepEqual(plan.steps.find((x) => x.id === 'lift-protection')?.commands, ['qm set 121 --protection 0']);
       assert.deepEqual(plan.steps.find((x) => x.id === 'protect-again')?.commands, ['qm set 121 --protection 1']);
       assert.ok(plan.warnings.map(english).includes('VM 121 is protected: the plan lifts the protection to overwrite it and sets it again afterwards'));
@@ -494,7 +515,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
       assert.equal(report.facts.address, '10.20.0.31');
       assert.equal(report.facts.safetyPoint, 'backups:backup/vzdump-lxc-131-2026_11_21-18_09_48.tar.zst');
       assert.equal(report.facts.safetyTask, CT_SAFETY_UPID);
-      assert.ok(s.runCommands().some((c) => /^date \+%s; setsid nohup vzdump 131 --storage backups --mode snapshot --compress zstd --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-131-\w+-safety\.log 2>&1 < \/dev\/null & echo \$!$/.test(c)));
+      assert.ok(s.runCommands().some((c) => /^date \+%s; setsid nohup vzdump 131 --storage backups --mode snapshot --compress zstd --remove 0 --protected 1 --notes-template 'Lifeboat safety point before restore' > \/tmp\/lifeboat-restore-131-\w+-safety\.log 2>&1 < \/dev\/null & echo \$!$/.test(c)));
       assert.ok(s.runCommands().some((c) => /^date \+%s; setsid nohup pct restore 131 backups:backup\/vzdump-lxc-131-2026_11_20-01_30_04\.tar\.zst --storage local-lvm --force 1 /.test(c)));
     });
 
@@ -513,8 +534,8 @@ describe('restore: running a guest-restore plan against a fake node', () => {
   describe('to a new VMID', () => {
     it('restores with --unique 1, never stops or backs up the original', async () => {
       const s = await scenario({ open: ['10.20.0.21'] });
-      s.alpha.on(pveshGet('/nodes/alpha/qemu/921/agent/network-get-interfaces'), json(fixtureJson('agent-interfaces-121.json')));
       s.alpha.on(pveshGet('/nodes/alpha/qemu/921/config'), json(fixtureJson('config-qemu-121.json')));
+      s.alpha.on(/^qm set 921 --net0 /, { code: 0 });
       const { report } = await run({ vmid: 121, targetId: 921 }, s);
       assert.equal(report.status, 'succeeded', JSON.stringify(report.steps.map((x) => [x.id, x.status, x.error?.message])));
       const cmds = s.runCommands();
@@ -522,6 +543,33 @@ describe('restore: running a guest-restore plan against a fake node', () => {
       assert.deepEqual(cmds.filter((c) => /^(qm (shutdown|stop|start) 121|vzdump)/.test(c)), []);
       assert.ok(cmds.includes('qm start 921'));
       assert.equal(report.facts.safetyPoint, undefined);
+    });
+
+    // Was a bug (fixed): the copy's config (= the original's) and the original's tfvars entry gave
+    // 10.20.0.21, where the running original answered, and the report said the copy was reachable.
+    it('with the link up, an address the original holds is never taken as the copy answering', async () => {
+      const s = await scenario({ open: ['10.20.0.21'] });
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/921/agent/network-get-interfaces'), json(fixtureJson('agent-interfaces-121.json')));
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/921/config'), json(fixtureJson('config-qemu-121.json')));
+      const { plan, report } = await run({ vmid: 121, targetId: 921, linkDown: false }, s);
+      assert.ok(!plan.steps.some((x) => x.id === 'link-down'));
+      assert.equal(report.status, 'succeeded', JSON.stringify(report.steps.map((x) => [x.id, x.status, x.error?.message])));
+      assert.deepEqual(s.probe.probes, [], 'the original\'s address is not probed');
+      assert.equal(report.facts.address, undefined);
+      assert.equal(report.facts.reachability, "not checked: the copy has the original's address 10.20.0.21");
+      assert.equal(english(report.steps.at(-1)!.detail!), 'Not checked: the copy has the address 10.20.0.21 of the original, which answers there; the copy cannot be told apart. Leave its link down and give it an address of its own.');
+    });
+
+    it('with the link up, an address of its own (DHCP, new MAC) is probed', async () => {
+      const s = await scenario({ open: ['10.20.0.121'] });
+      const dhcp = { ...fixtureJson<Record<string, unknown>>('config-qemu-121.json'), ipconfig0: 'ip=dhcp' };
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/921/config'), json(dhcp));
+      const agent = JSON.parse(JSON.stringify(fixtureJson('agent-interfaces-121.json')).replaceAll('10.20.0.21', '10.20.0.121')) as unknown;
+      s.alpha.on(pveshGet('/nodes/alpha/qemu/921/agent/network-get-interfaces'), json(agent));
+      const { report } = await run({ vmid: 121, targetId: 921, linkDown: false }, s);
+      assert.equal(report.status, 'succeeded');
+      assert.equal(report.facts.address, '10.20.0.121');
+      assert.deepEqual(s.probe.probes, ['tcp 10.20.0.121:22', 'ping 10.20.0.121']);
     });
 
     it('with linkDown, sets link_down=1 on net0 and does not probe the network', async () => {

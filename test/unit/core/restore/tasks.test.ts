@@ -67,6 +67,41 @@ describe('restore/tasks', () => {
     });
   });
 
+  describe('launchTask and a lost connection', () => {
+    it('the launch\'s answer is lost: the log file shows it ran; only a task started since (node clock) is taken, and onLaunched says the pid is unknown', async () => {
+      const launched: unknown[] = [];
+      const old = task({ starttime: SINCE - 3600, upid: 'UPID:alpha:00000001:00000002:6B01C258:qmrestore:121:root@pam:', status: 'OK', endtime: SINCE - 3500 });
+      const shell = new FakeNodeShell('alpha')
+        .on(/^date \+%s; setsid nohup /, connectionLost('alpha'))
+        .on('date +%s; test -e /tmp/lifeboat-x.log && echo started || echo absent', connectionLost('alpha'), { stdout: `${SINCE + 2}\nstarted\n` })
+        .on(tasksCommand('alpha'), json([old]), json([task(), old]));
+      const t = await launchTask(shell, spec, { ...launchOpts(), onLaunched: (l) => launched.push(l) });
+      assert.equal(t.upid, UPID);
+      assert.deepEqual(launched, [{ logFile: '/tmp/lifeboat-x.log', pid: undefined }]);
+      assert.equal(shell.count(/^kill -0 /), 0, 'no pid to ask about');
+      assert.equal(shell.count(/^date \+%s; setsid nohup /), 1, 'never launched twice');
+    });
+
+    it('the launch\'s answer is lost and no log file exists: not started, said so; onLaunched not called', async () => {
+      let called = false;
+      const shell = new FakeNodeShell('alpha')
+        .on(/^date \+%s; setsid nohup /, connectionLost('alpha'))
+        .on(/^date \+%s; test -e /, { stdout: `${SINCE}\nabsent\n` });
+      await assert.rejects(launchTask(shell, spec, { ...launchOpts(), onLaunched: () => { called = true; } }), (err) => LifeboatError.is(err, 'connectionLost') && /it was not started$/.test(err.message));
+      assert.equal(called, false);
+    });
+
+    it('connection losses while looking for the task are ridden out, up to reconnectAttempts in a row', async () => {
+      const shell = new FakeNodeShell('alpha')
+        .on(/^date \+%s; /, { stdout: `${SINCE}\n420001\n` })
+        .on(tasksCommand('alpha'), connectionLost('alpha'), connectionLost('alpha'), json([task()]));
+      assert.equal((await launchTask(shell, spec, launchOpts())).upid, UPID);
+      const never = new FakeNodeShell('alpha').on(/^date \+%s; /, { stdout: `${SINCE}\n420001\n` }).on(tasksCommand('alpha'), connectionLost('alpha'));
+      await assert.rejects(launchTask(never, spec, launchOpts()), (err) => LifeboatError.is(err, 'connectionLost'));
+      assert.equal(never.count(tasksCommand('alpha')), timing.reconnectAttempts + 1);
+    });
+  });
+
   describe('followTask', () => {
     const logOk = fixtureJson<{ n: number; t: string }[]>('task-log-ok.json');
 

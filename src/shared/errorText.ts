@@ -1,0 +1,40 @@
+/**
+ * An error as one sentence the operator reads, shared by the CLI and the extension: each passes its
+ * own `t`, so a changed host key, a missing backup or a bad value read the same — and in French —
+ * on both. Reasons without words of their own fall back to the error's message.
+ */
+import { CancelledError, LifeboatError } from '../core';
+import type { Translate } from './problemText';
+
+/** The sentence for errors Lifeboat has words for; undefined for the others. */
+export function describeKnownError(err: unknown, t: Translate): string | undefined {
+  if (CancelledError.is(err)) return t('Cancelled.');
+  if (!LifeboatError.is(err)) return undefined;
+  const d = err.details;
+  const text = (v: unknown) => (v === undefined ? '' : String(v));
+  switch (err.reason) {
+    case 'hostKeyChanged':
+      return t('REFUSED: the SSH host key of {0} has CHANGED since it was recorded in known_hosts. This can be a reinstalled node or an attack. Check the node, then remove the old key with ssh-keygen -R if the change is expected.', text(d.host ?? d.node));
+    case 'hostKeyRejected':
+      return t('The host key of {0} was not accepted.', text(d.host ?? d.node));
+    case 'invalidValue':
+      return t('Invalid {0}: {1} (expected {2}).', text(d.field), text(d.value), text(d.expected));
+    case 'noBackupOnDate':
+      return t('No backup of {0} on {1}. Backups exist on: {2}.', text(d.vmid), text(d.date), text(d.available));
+    case 'noBackup':
+      // A chosen backup the node cannot read is not the same as no backup at all.
+      if (d.volid !== undefined) return t('The backup {0} is not visible from node {1}: it is on a storage that node cannot read. Restore it on a node that has that storage.', text(d.volid), text(d.node));
+      return t('No backup of {0} was found on any storage of any node.', text(d.vmid));
+    case 'backupCorrupt':
+      if (d.previousVolid !== undefined) return t('{0}. The previous backup is {1}.', err.message.replace(/; the previous backup is .*$/, ''), text(d.previousVolid));
+      return undefined;
+    default:
+      // An error raised with the operator's sentence (LifeboatError.saying) reads in their language.
+      return err.text ? t(err.text.text, ...err.text.args) : undefined;
+  }
+}
+
+/** The sentence for any error: the known ones translated, the others by their message. */
+export function describeError(err: unknown, t: Translate): string {
+  return describeKnownError(err, t) ?? (err instanceof Error ? err.message : String(err));
+}
