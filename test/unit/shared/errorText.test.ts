@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CancelledError, LifeboatError } from '../../../src/core/errors';
+import { msg } from '../../../src/core/procedure/message';
 import { describeError, describeKnownError } from '../../../src/shared/errorText';
 import type { Translate } from '../../../src/shared/problemText';
 
@@ -33,6 +34,12 @@ describe('shared/errorText', () => {
     const err = new LifeboatError('backupCorrupt', 'backup X is empty (0 bytes); the previous backup is Y (2026-11-19 00:30 UTC): restore it with --date 2026-11-19', { previousVolid: 'Y', previousDay: '2026-11-19' });
     assert.equal(describeError(err, en), 'backup X is empty (0 bytes). The previous backup is Y.');
     assert.equal(describeError(err, fr), 'backup X is empty (0 bytes). La sauvegarde précédente est Y.');
+  });
+
+  it('an error raised with the operator\'s sentence (LifeboatError.saying) reads in their language', () => {
+    const err = LifeboatError.saying('storeUnreachable', msg('MinIO did not come up at {0}: last answer {1} after {2} attempts. Check the container on its node (pct status, pct start) and its logs', 'http://10.20.0.52:9000', 'HTTP 502', 5));
+    assert.match(describeError(err, en), /^MinIO did not come up at http:\/\/10\.20\.0\.52:9000: last answer HTTP 502 after 5 attempts/);
+    assert.doesNotMatch(describeError(err, fr), /MISSING|did not come up/);
   });
 
   it('cancellation, and errors without words of their own', () => {
