@@ -12,7 +12,7 @@ import { AgentInterfacesSchema, ClusterResourceSchema, GuestConfigSchema, LxcInt
 import { commandLine, detached } from '../proxmox/shell';
 import { checkNodeName, checkStorageId, parseDay, parseVmid } from '../proxmox/validate';
 import { loadInventory, runJson } from '../inventory/load';
-import { SAFETY_POINT_NOTE, backupDay, backupsOf, chooseBackup, isSafetyPoint } from '../inventory/backups';
+import { SAFETY_POINT_NOTE, backupDay, backupsOf, chooseBackup, isSafetyPoint, matchGuests } from '../inventory/backups';
 import type { Backup, Guest, Inventory, Storage } from '../inventory/model';
 import { msg, type Message } from '../procedure/message';
 import type { Plan, Step, StepContext } from '../procedure/types';
@@ -202,7 +202,11 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
     throw new LifeboatError('storageFull', `no backup storage on ${node} has room for a safety backup of ${vmid} (about ${gib(safetyEstimate(existing, backupsOf(inv, vmid)))} needed)`, { node, vmid });
   }
 
-  const declared = deps.declared.find((d) => (d.vmid ?? -1) === vmid) ?? deps.declared.find((d) => existing?.name !== undefined && d.name === existing.name && (d.kind === 'vm') === (type === 'qemu'));
+  // The tfvars entry of the guest: by an explicit VMID, by the name of the guest the node runs, or —
+  // for a guest no node has any more — by the VMID the inventory resolved for it (backup notes).
+  const declared = deps.declared.find((d) => (d.vmid ?? -1) === vmid)
+    ?? deps.declared.find((d) => existing?.name !== undefined && d.name === existing.name && (d.kind === 'vm') === (type === 'qemu'))
+    ?? (existing ? undefined : matchGuests(deps.declared, inv).find((m) => !m.guest && m.vmid === vmid)?.declared);
   const addressHint = staticAddress(config) ?? declared?.ip;
   const facts: GuestRestoreFacts = {
     vmid, targetId, inPlace, node, type, backup, archivePath, existing: targetExisting, targetStorage, neededBytes, safetyStorage, declared,

@@ -151,9 +151,9 @@ async function wizard(s: Services, inventory: Inventory): Promise<GuestRestoreRe
  */
 function guestsOf(env: EnvironmentConfig, envs: readonly EnvironmentConfig[], inventory: Inventory): WizardGuest[] {
   const out: WizardGuest[] = [];
-  for (const { declared, guest, backups } of matchGuests(env.guests, inventory)) {
+  for (const { declared, guest, backups, vmid } of matchGuests(env.guests, inventory)) {
     if (guest) out.push({ vmid: guest.vmid, node: guest.node, name: declared?.name ?? guest.name, guest, environment: env.name });
-    else if (declared?.vmid !== undefined && backups.length > 0) out.push({ vmid: declared.vmid, node: declared.node, name: declared.name, guest: undefined, environment: env.name });
+    else if (declared && vmid !== undefined && backups.length > 0) out.push({ vmid, node: declared.node, name: declared.name, guest: undefined, environment: env.name });
   }
   if (env.defaultNode) {
     const declaredVmids = new Set(matchGuests(envs.flatMap((e) => e.guests), inventory).map((m) => m.guest?.vmid).filter((v) => v !== undefined));

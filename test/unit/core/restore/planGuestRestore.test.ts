@@ -318,4 +318,19 @@ describe('restore/planGuestRestore', () => {
       assert.match(english(plan.warnings[0]!), /could not be read .*unable to find configuration data.*room on the target storage was not checked/);
     });
   });
+
+  describe('a declared guest no node has any more (its node died, or it was destroyed)', () => {
+    // Was a gap: its tfvars entry was only found by an explicit VMID or a running guest's name, so
+    // the plan had no tfvars address and the report could not name the environment to plan in.
+    it('is matched to its tfvars entry through the notes of its backups: address and environment known', async () => {
+      const s = await restoreScenario({ resources: (rows) => rows.filter((r) => r['vmid'] !== 121) });
+      const { plan, facts } = await planGuestRestore({ vmid: 121, node: 'alpha' }, s.deps);
+      assert.equal(facts.inPlace, true);
+      assert.equal(facts.existing, undefined);
+      assert.equal(facts.declared?.name, 'gitea');
+      assert.equal(facts.declared?.ip, '10.20.0.21');
+      assert.ok(!plan.steps.some((x) => x.id === 'safety-point'), 'nothing to make a safety point of');
+      assert.match(plan.summary.map((x) => `${english(x.label)}: ${x.value}`).join('\n'), /Guest: 121 \(gitea\) on alpha/);
+    });
+  });
 });
