@@ -163,6 +163,21 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
     assert.match(r.stderr, /cannot be used with/);
   });
 
+  it('a guest no node has any more (postgres destroyed): restored from its newest backup, matched to its tfvars entry, answering', async () => {
+    const destroyed = ssh('alpha', 'pct stop 131 >/dev/null 2>&1; pct destroy 131 --purge 1');
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    assert.equal(guest(131), undefined);
+    const r = lifeboat(['restore-vm', '131', '--force', '--json']);
+    const report = json(r) as JsonReport & { nextSteps: string[] };
+    assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(report.steps, null, 1)}`);
+    assert.match(report.summary.find((x) => x.label === 'Guest')?.value ?? '', /^131 \(postgres\) on alpha/);
+    assert.ok(!report.steps.some((s) => s.id === 'safety-point'), 'nothing was there to make a safety point of');
+    assert.equal(guest(131)?.status, 'running');
+    assert.equal(report.facts.address, '127.20.0.31');
+    assert.ok(await answers('127.20.0.31', 22), 'postgres answers on its address');
+    assert.ok(report.nextSteps.some((x) => /terraform plan in environments\/prod/.test(x)), JSON.stringify(report.nextSteps));
+  });
+
   it('a guest that was never backed up: clear error, exit 1, nothing changed', () => {
     const statusBefore = pveJson<{ vmid: number; status: string }[]>('beta', 'pvesh get /cluster/resources --type vm').find((g) => g.vmid === 202)?.status;
     const r = lifeboat(['restore-vm', '202', '--force', '--json']);
