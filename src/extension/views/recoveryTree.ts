@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   backupsOf, guestRpoHours, homelabNodes, matchGuests, newestBackup, orphanBackups, restoreNodeFor, usableBackups,
-  type Backup, type DeclaredGuest, type DiscoveryProblem, type EnvironmentConfig, type Guest, type Inventory, type MatchedGuest, type OrphanBackups, type VmidSource,
+  type Backup, type DeclaredGuest, type DiscoveryProblem, type EnvironmentConfig, type Guest, type Inventory, type MatchedGuest, type OrphanBackups,
 } from '../../core';
 import type { DiscoveryService } from '../discoveryService';
 import type { InventoryService } from '../inventoryService';
@@ -25,25 +25,17 @@ import { environmentStateMark, hasStateHistory, stateNodeLook, stateNotices, sta
 export type RecoveryNode =
   | { readonly kind: 'environment'; readonly env: EnvironmentConfig }
   | { readonly kind: 'node'; readonly env: EnvironmentConfig; readonly name: string; readonly host: string | undefined }
-  | {
+  | ({
       readonly kind: 'guest';
       readonly env: EnvironmentConfig;
       /** The node a restore goes to: where the guest runs, else where a lost guest can come back. */
       readonly node: string;
       /** The id of the node item it is listed under (`env/prod/node/alpha`). */
       readonly parentId: string;
-      /**
-       * What tfvars declares. For a declared guest no node has, its `vmid` is the one Lifeboat
-       * resolved (see `vmid`): the restore commands read the VMID of a guest item from here.
-       */
-      readonly declared: DeclaredGuest | undefined;
-      readonly guest: Guest | undefined;
-      readonly backups: readonly Backup[];
-      readonly vmid: number | undefined;
-      readonly vmidSource: VmidSource | undefined;
-      readonly candidateVmids: readonly number[];
       readonly rpoHours: number;
-    }
+      // `declared` is what tfvars declares; for a guest no node has, its `vmid` is the one Lifeboat
+      // resolved: the restore commands read the VMID of a guest item from there.
+    } & MatchedGuest)
   | { readonly kind: 'backup'; readonly env: EnvironmentConfig; readonly guestKey: string; readonly backup: Backup; readonly isNewest: boolean; readonly guest: Guest | undefined; readonly rpoHours: number }
   | { readonly kind: 'orphans'; readonly env: EnvironmentConfig; readonly node: string; readonly parentId: string; readonly groups: readonly OrphanBackups[]; readonly rpoHours: number }
   | { readonly kind: 'orphan'; readonly env: EnvironmentConfig; readonly node: string; readonly parentId: string; readonly orphan: OrphanBackups; readonly rpoHours: number }

@@ -5,8 +5,7 @@
 // offers the restore of 131; verify-backups says guest-missing (a warning), not "no backup exists";
 // `lifeboat restore-vm 131 --dry-run` plans the restore. The after hook brings both back with the
 // node's own `pct restore` (whatever failed), so the suites that follow find the lab as it was.
-// (A real Lifeboat restore of a lost guest is not run here: in the lab its reachability check fails,
-// see the report of this work package — the plan does not link the lost guest to its tfvars address.)
+// (A real Lifeboat restore of a lost guest runs in test/integration/restoreVm.test.ts, through the CLI.)
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
