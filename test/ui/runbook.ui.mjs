@@ -136,7 +136,14 @@ export async function run({ page, open, screenshot, workspace }) {
     assert.deepEqual(Object.values(saved.steps).map((s) => /** @type {{ status: string }} */ (s).status), ['done', 'failed', 'pending', 'pending']);
 
     // A window reload: the serializer reopens the checklist and the run log brings its state back.
-    await page.reload();
+    // "Developer: Reload Window", as an operator would: the workbench saves its open editors before
+    // it reloads, where a bare page.reload() can beat that save and then reopens nothing.
+    await page.locator('.part.sidebar .title-label').first().click();
+    await page.keyboard.press('F1');
+    await input.waitFor({ timeout: 15_000 });
+    await input.fill('>Developer: Reload Window');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reload Window' }).first().waitFor({ timeout: 15_000 });
+    await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), page.keyboard.press('Enter')]);
     await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
     const restored = await checklistFrame(page, 60_000);
     await restored.locator('li.step[data-status="failed"]').first().waitFor({ timeout: 30_000 });
