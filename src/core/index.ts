@@ -7,7 +7,7 @@ export * from './model/secret';
 export * from './ports';
 export { parseHcl, type HclDocument, type HclValue, type HclEntry, type Range, type Position } from './config/hcl';
 export { readBackend, hostOf } from './config/tfvars';
-export { discoverEnvironments, findRepositoryRoot, homelabNodes, DEFAULT_ENVIRONMENTS_GLOB, type DiscoveryOptions } from './config/discovery';
+export { discoverEnvironments, findRepositoryRoot, homelabNodes, declaredGuests, DEFAULT_ENVIRONMENTS_GLOB, type DiscoveryOptions } from './config/discovery';
 export { environmentsReport, type EnvironmentsReport } from './config/report';
 export * from './errors';
 export * from './inventory/model';

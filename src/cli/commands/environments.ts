@@ -3,7 +3,7 @@
  * repository, before any network access.
  */
 import * as path from 'node:path';
-import { discoverEnvironments, environmentsReport, findRepositoryRoot, homelabNodes, type Discovery, type EnvironmentConfig } from '../../core';
+import { declaredGuests, discoverEnvironments, environmentsReport, findRepositoryRoot, homelabNodes, type Discovery, type EnvironmentConfig } from '../../core';
 import { ExitCode, type Styles } from '../output';
 import { t } from '../l10n';
 import { describeProblem } from '../../shared/problemText';
@@ -70,9 +70,10 @@ function printEnvironment(env: EnvironmentConfig, io: CliIo): void {
   }
   if (env.minio) io.out(`  MinIO: http://${env.minio.ip ?? '?'}:${env.minio.port}  ${t('buckets')}: ${env.minio.buckets.join(', ')}`);
   if (env.monitoring) io.out(`  ${t('Monitoring VM')}: ${env.monitoring.vmIp ?? '?'}  ${t('nodes')}: ${env.monitoring.nodes.map((n) => n.name).join(', ')}`);
-  if (env.guests.length) {
+  const guests = declaredGuests(env);
+  if (guests.length) {
     io.out(`  ${t('Guests')}:`);
-    for (const g of env.guests) io.out(`    ${g.name.padEnd(14)} ${(g.kind === 'vm' ? 'VM' : 'LXC').padEnd(4)} ${(g.ip ?? '').padEnd(15)} ${g.node ?? ''}`);
+    for (const g of guests) io.out(`    ${g.name.padEnd(14)} ${(g.kind === 'vm' ? 'VM' : 'LXC').padEnd(4)} ${(g.ip ?? '').padEnd(15)} ${g.node ?? ''}`);
   } else {
     io.out(`  ${t('Guests')}: ${t('none declared')}`);
   }

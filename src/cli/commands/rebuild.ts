@@ -5,7 +5,7 @@
  * 1 failure, 2 usage error.
  */
 import {
-  CancelledError, LifeboatError, loadInventory, minioAftermath, minioHostNode, monitoringAftermath, msg, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
+  declaredGuests, CancelledError, LifeboatError, loadInventory, minioAftermath, minioHostNode, monitoringAftermath, msg, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
   type EnvironmentConfig, type Inventory, type Message, type StateStore,
 } from '../../core';
 import { render } from '../../shared/reportText';
@@ -94,7 +94,7 @@ export async function rebuildMonitoringCommand(o: RebuildMonitoringOptions, io: 
         inventory,
         shell: (node) => rt.pool.shell(rt.nodes.find((n) => n.name === node) ?? { name: node, host: node }),
         probe: rt.probe, sleep, log: rt.log,
-        declared: envs.flatMap((e) => e.guests),
+        declared: envs.flatMap(declaredGuests),
         activeRestores: new Set(),
         timing: Number.isFinite(poll) && poll > 0 ? { pollMs: poll } : {},
       } : undefined,

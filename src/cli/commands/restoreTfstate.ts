@@ -4,7 +4,7 @@
  * restore-tfstate.sh. Exit codes: 0 success, 1 failure or refusal, 2 usage error.
  */
 import {
-  compareGuestsWithInventory, compareWithInventory, diffLine, diffStates, fallbackAftermath, findVersion, importGuide, LifeboatError, listStateVersions,
+  declaredGuests, compareGuestsWithInventory, compareWithInventory, diffLine, diffStates, fallbackAftermath, findVersion, importGuide, LifeboatError, listStateVersions,
   loadInventory, parseState, planFallback, planReturn, planStateRestore, readTerraformLayout, resourceCount, returnAftermath, returnLocation,
   s3Credentials, stateLocation, stateRestoreAftermath, stateText, type EnvironmentConfig, type InventoryComparison, type Message,
   type RunReport, type S3Credentials, type StateDeps, type StateDiff, type StateLocation, type StateStore, type StateVersion, type Inventory,
@@ -141,7 +141,7 @@ async function listCommand(env: EnvironmentConfig, store: StateStore, o: Restore
   const versioning = await store.versioning();
   const lock = await store.readLock();
   const [versions, inventory] = await Promise.all([listStateVersions(store, { withMeta: LIST_META }), o.nodes ? reachableInventory(rt) : undefined]);
-  const vsNodes = (v: StateVersion) => (inventory && v.meta?.valid ? compareGuestsWithInventory(v.meta.guests, inventory, env.guests) : undefined);
+  const vsNodes = (v: StateVersion) => (inventory && v.meta?.valid ? compareGuestsWithInventory(v.meta.guests, inventory, declaredGuests(env)) : undefined);
   if (o.json) {
     io.out(JSON.stringify({ environment: env.name, endpoint: store.endpoint, bucket: store.bucket, key: store.key, versioning, lock: lock ? safeJson(lock) : undefined, nodesCompared: inventory !== undefined, count: versions.length, versions: versions.map((v) => versionJson(v, vsNodes(v))) }, null, 2));
   } else {
@@ -210,7 +210,7 @@ async function showCommand(env: EnvironmentConfig, store: StateStore, ref: strin
   const body = await store.read(v.versionId);
   const parsed = parseState(body);
   const inventory = parsed.ok ? await reachableInventory(rt) : undefined;
-  const nodes = parsed.ok && inventory ? compareWithInventory(parsed.state, inventory, env.guests) : undefined;
+  const nodes = parsed.ok && inventory ? compareWithInventory(parsed.state, inventory, declaredGuests(env)) : undefined;
   if (o.json) {
     io.out(JSON.stringify({ versionId: v.versionId, lastModified: v.lastModified.toISOString(), isLatest: v.isLatest, valid: parsed.ok, invalidReason: parsed.ok ? undefined : parsed.reason, state: parsed.ok ? parsed.state : undefined, text: parsed.ok ? undefined : body.toString('utf8'), nodes }, null, 2));
     return ExitCode.ok;

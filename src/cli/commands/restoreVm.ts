@@ -7,7 +7,7 @@
  * `--link-up` says otherwise; on a terminal, without `--force`, the CLI asks (default: leave it
  * down). `--force` answers the confirmation only: it never brings a link up.
  */
-import { LifeboatError, loadInventory, planGuestRestore, restoreAftermath, type GuestRestoreFacts, type RunReport } from '../../core';
+import { LifeboatError, declaredGuests, loadInventory, planGuestRestore, restoreAftermath, type GuestRestoreFacts, type RunReport } from '../../core';
 import { sleep } from '../../adapters/net/probe';
 import type { CliIo } from './environments';
 import { t } from '../l10n';
@@ -45,7 +45,7 @@ export async function restoreVmCommand(vmid: string, o: RestoreVmOptions, io: Cl
     for (const n of inventory.nodes.filter((x) => !x.reachable)) io.err(t('Node {0} could not be read: {1}', n.node, n.error?.message ?? ''));
     const { plan, facts } = await planGuestRestore(
       { vmid, node: o.node, storage: o.storage, date: o.date, targetId: o.targetId, linkDown },
-      { inventory, shell: (node) => rt.pool.shell(rt.nodes.find((n) => n.name === node) ?? { name: node, host: node }), probe: rt.probe, sleep, log: rt.log, declared: rt.discovery.environments.flatMap((e) => e.guests), activeRestores, timing: timingFromEnv(io.env) },
+      { inventory, shell: (node) => rt.pool.shell(rt.nodes.find((n) => n.name === node) ?? { name: node, host: node }), probe: rt.probe, sleep, log: rt.log, declared: rt.discovery.environments.flatMap(declaredGuests), activeRestores, timing: timingFromEnv(io.env) },
     );
 
     const question = plan.destroys.length ? t('Overwrite it? This cannot be undone except from the safety point.') : t('Run this restore?');

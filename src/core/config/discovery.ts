@@ -133,3 +133,18 @@ export function homelabNodes(environments: readonly EnvironmentConfig[]): { name
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/**
+ * The guests an environment declares: its `vms` and `containers`, plus the monitoring VM and the
+ * MinIO container its `monitoring` and `minio` blocks describe (the two the recovery depends on).
+ */
+export function declaredGuests(env: EnvironmentConfig): EnvironmentConfig['guests'] {
+  const out = [...env.guests];
+  const add = (name: string, kind: 'vm' | 'container', ip: string | undefined, range: EnvironmentConfig['guests'][number]['range']) => {
+    if (out.some((g) => g.name === name)) return;
+    out.push({ name, kind, environment: env.name, node: env.defaultNode, ip: ip?.replace(/\/\d+$/, ''), cores: undefined, memoryMiB: undefined, diskGiB: undefined, tags: [], vmid: undefined, range });
+  };
+  if (env.monitoring) add('monitoring', 'vm', env.monitoring.vmIp, env.monitoring.range);
+  if (env.minio) add('minio', 'container', env.minio.ip, env.minio.range);
+  return out;
+}

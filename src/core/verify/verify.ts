@@ -11,6 +11,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CancelledError, LifeboatError } from '../errors';
+import { declaredGuests } from '../config/discovery';
 import type { EnvironmentConfig } from '../model/environment';
 import type { LogSink, NetworkProbe, NodeShell, StateStore } from '../ports';
 import { guestRpoHours, matchGuests, newestBackup } from '../inventory/backups';
@@ -277,21 +278,6 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
     counts,
     exitCode,
   };
-}
-
-/**
- * The guests an environment declares: its `vms` and `containers`, plus the monitoring VM and the
- * MinIO container its `monitoring` and `minio` blocks describe (the two the recovery depends on).
- */
-export function declaredGuests(env: EnvironmentConfig): EnvironmentConfig['guests'] {
-  const out = [...env.guests];
-  const add = (name: string, kind: 'vm' | 'container', ip: string | undefined, range: EnvironmentConfig['guests'][number]['range']) => {
-    if (out.some((g) => g.name === name)) return;
-    out.push({ name, kind, environment: env.name, node: env.defaultNode, ip: ip?.replace(/\/\d+$/, ''), cores: undefined, memoryMiB: undefined, diskGiB: undefined, tags: [], vmid: undefined, range });
-  };
-  if (env.monitoring) add('monitoring', 'vm', env.monitoring.vmIp, env.monitoring.range);
-  if (env.minio) add('minio', 'container', env.minio.ip, env.minio.range);
-  return out;
 }
 
 /** A job covers a guest when it names it (or all, minus exclusions) and runs on its node. */

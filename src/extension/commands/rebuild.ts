@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import {
-  LifeboatError, minioAftermath, minioHostNode, monitoringAftermath, msg, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
+  declaredGuests, LifeboatError, minioAftermath, minioHostNode, monitoringAftermath, msg, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
   type EnvironmentConfig, type Inventory, type Message, type MonitoringMode, type StateStore,
 } from '../../core';
 import { sleep } from '../../adapters/net/probe';
@@ -135,7 +135,7 @@ export const rebuildMonitoring = (s: Services) => async (arg?: { mode?: Monitori
         guestRestore: inventory ? {
           inventory, probe: s.inventory.probe, sleep, log: s.log,
           shell: (node) => pool.shell(nodes.find((n) => n.name === node) ?? { name: node, host: node }),
-          declared: environments.flatMap((e) => e.guests),
+          declared: environments.flatMap(declaredGuests),
           activeRestores: s.activeRestores,
         } : undefined,
       });

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import {
-  LifeboatError, backupsOf, formatTime, gib, matchGuests, parseVmid, planGuestRestore, restoreAftermath,
+  declaredGuests, LifeboatError, backupsOf, formatTime, gib, matchGuests, parseVmid, planGuestRestore, restoreAftermath,
   type Backup, type EnvironmentConfig, type Guest, type GuestRestoreRequest, type Inventory,
 } from '../../core';
 import { sleep } from '../../adapters/net/probe';
@@ -106,7 +106,7 @@ async function wizard(s: Services, inventory: Inventory): Promise<GuestRestoreRe
     if (!envPick) return undefined;
     candidates = envPick.guests;
   } else {
-    const declaredIn = new Map(envs.flatMap((e) => e.guests.map((g) => [g.name, e.name] as const)));
+    const declaredIn = new Map(envs.flatMap((e) => declaredGuests(e).map((g) => [g.name, e.name] as const)));
     candidates = inventory.guests.filter((g) => !g.template).map((g) => ({ vmid: g.vmid, node: g.node, name: g.name, guest: g, environment: declaredIn.get(g.name ?? '') }));
   }
   const guestPick = await vscode.window.showQuickPick(
@@ -151,12 +151,12 @@ async function wizard(s: Services, inventory: Inventory): Promise<GuestRestoreRe
  */
 function guestsOf(env: EnvironmentConfig, envs: readonly EnvironmentConfig[], inventory: Inventory): WizardGuest[] {
   const out: WizardGuest[] = [];
-  for (const { declared, guest, backups, vmid } of matchGuests(env.guests, inventory)) {
+  for (const { declared, guest, backups, vmid } of matchGuests(declaredGuests(env), inventory)) {
     if (guest) out.push({ vmid: guest.vmid, node: guest.node, name: declared?.name ?? guest.name, guest, environment: env.name });
     else if (declared && vmid !== undefined && backups.length > 0) out.push({ vmid, node: declared.node, name: declared.name, guest: undefined, environment: env.name });
   }
   if (env.defaultNode) {
-    const declaredVmids = new Set(matchGuests(envs.flatMap((e) => e.guests), inventory).map((m) => m.guest?.vmid).filter((v) => v !== undefined));
+    const declaredVmids = new Set(matchGuests(envs.flatMap(declaredGuests), inventory).map((m) => m.guest?.vmid).filter((v) => v !== undefined));
     for (const g of inventory.guests.filter((x) => x.node === env.defaultNode && !x.template && !declaredVmids.has(x.vmid))) {
       out.push({ vmid: g.vmid, node: g.node, name: g.name, guest: g, environment: undefined });
     }
@@ -211,7 +211,7 @@ async function planConfirmRun(s: Services, request: GuestRestoreRequest): Promis
         probe: s.inventory.probe,
         sleep,
         log: s.log,
-        declared: discoveries.flatMap((d) => d.environments.flatMap((e) => e.guests)),
+        declared: discoveries.flatMap((d) => d.environments.flatMap(declaredGuests)),
         activeRestores: s.activeRestores,
       }),
     );

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import {
-  LifeboatError, compareWithInventory, diffStates, fallbackAftermath, importGuide, parseState, planFallback,
+  declaredGuests, LifeboatError, compareWithInventory, diffStates, fallbackAftermath, importGuide, parseState, planFallback,
   planReturn, planStateRestore, readTerraformLayout, returnAftermath, stateLocation, stateRestoreAftermath,
   type EnvironmentConfig, type FallbackDeps, type Inventory, type Message, type Plan, type StateDeps, type StateVersion,
 } from '../../core';
@@ -153,7 +153,7 @@ async function showDiff(s: Services, env: EnvironmentConfig, a: StateVersion, b:
   await vscode.commands.executeCommand('vscode.diff', left, right, `${title} (${diffCounts(d)})`);
   s.log.info(`state diff ${older.versionId} → ${newer.versionId}: serial ${d.serial.from} → ${d.serial.to}${d.lineageDiffers ? ' (LINEAGE DIFFERS)' : ''}: ${diffCounts(d)}`);
   const inventory = s.inventory.cached;
-  const side = (v: StateVersion, state: typeof pa.state) => ({ label: label(v), versionId: v.versionId, vsNodes: inventory ? compareWithInventory(state, inventory, env.guests) : undefined });
+  const side = (v: StateVersion, state: typeof pa.state) => ({ label: label(v), versionId: v.versionId, vsNodes: inventory ? compareWithInventory(state, inventory, declaredGuests(env)) : undefined });
   const from = side(older, pa.state);
   const to = side(newer, pb.state);
   const summary = vscode.l10n.t('From {0} to {1}: {2} added, {3} removed, {4} changed, {5} unchanged.', label(older), label(newer), d.added.length, d.removed.length, d.changed.length, d.unchanged)

@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  backupsOf, guestRpoHours, homelabNodes, matchGuests, newestBackup, orphanBackups, restoreNodeFor, usableBackups,
+  backupsOf, declaredGuests, guestRpoHours, homelabNodes, matchGuests, newestBackup, orphanBackups, restoreNodeFor, usableBackups,
   type Backup, type DeclaredGuest, type DiscoveryProblem, type EnvironmentConfig, type Guest, type Inventory, type MatchedGuest, type OrphanBackups,
 } from '../../core';
 import type { DiscoveryService } from '../discoveryService';
@@ -139,7 +139,7 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
   }
 
   private async guestsOf(element: Extract<RecoveryNode, { kind: 'node' }>): Promise<RecoveryNode[]> {
-    const declaredHere = element.env.guests.filter((g) => g.node === element.name);
+    const declaredHere = declaredGuests(element.env).filter((g) => g.node === element.name);
     const parentId = nodeId(element.env, element.name);
     const fallbackRpo = vscode.workspace.getConfiguration('lifeboat').get<number>('backup.rpoHours') ?? 26;
     let inventory: Inventory;
@@ -161,7 +161,7 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
     }
     const options = { stateGuests: await this.discovery.stateGuestsOnDisk() };
     for (const m of matchGuests(declaredHere, inventory, options)) out.push(this.guestNode(element, parentId, m, inventory, rpoOf(m.vmid, m.guest?.node ?? m.declared?.node)));
-    const everyDeclared = (await this.discovery.discoveries()).flatMap((d) => d.environments.flatMap((e) => e.guests));
+    const everyDeclared = (await this.discovery.discoveries()).flatMap((d) => d.environments.flatMap(declaredGuests));
     const everyMatch = matchGuests(everyDeclared, inventory, options);
     // Guests on this node that no environment declares (a restored copy, a hand-made VM) are shown
     // under the environment whose default node this is.
@@ -288,7 +288,7 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
       case 'stateVersion': {
         const inventory = this.inventory.cached;
         const meta = element.version.meta;
-        const vsNodes = inventory && meta?.valid ? compareGuestsWithInventory(meta.guests, inventory, element.env.guests) : undefined;
+        const vsNodes = inventory && meta?.valid ? compareGuestsWithInventory(meta.guests, inventory, declaredGuests(element.env)) : undefined;
         return stateVersionItem(element.env, element.version, this.now(), vsNodes);
       }
       case 'stateNotice':
@@ -338,7 +338,7 @@ function fromLook(look: ItemLook, state: vscode.TreeItemCollapsibleState): vscod
  */
 function nodesOf(env: EnvironmentConfig): { name: string; host: string | undefined }[] {
   const hosts = new Map(homelabNodes([env]).map((n) => [n.name, n.host]));
-  const names = new Set([env.defaultNode, ...env.guests.map((g) => g.node)].filter((n): n is string => Boolean(n)));
+  const names = new Set([env.defaultNode, ...declaredGuests(env).map((g) => g.node)].filter((n): n is string => Boolean(n)));
   return [...names].sort().map((name) => ({ name, host: hosts.get(name) }));
 }
 
@@ -347,7 +347,7 @@ function environmentItem(env: EnvironmentConfig): vscode.TreeItem {
   item.id = `env/${env.name}`;
   item.iconPath = new vscode.ThemeIcon('server-environment');
   item.contextValue = ContextValues.environment;
-  const guests = env.guests.length;
+  const guests = declaredGuests(env).length;
   item.description = [
     env.defaultNode,
     guests === 1 ? vscode.l10n.t('1 guest') : vscode.l10n.t('{0} guests', guests),

@@ -7,10 +7,11 @@ import type { EnvironmentConfig } from '../../../../src/core/model/environment';
 import type { Backup, BackupJob, Guest, Inventory } from '../../../../src/core/inventory/model';
 import type { StateStore, StoredVersion } from '../../../../src/core/ports';
 import {
-  checkArchivePath, declaredGuests, emptyManifest, integrityLine, readManifest, verifyBackups, verifyJson, verifyLines, verifyMarkdown, writeManifest,
+  checkArchivePath, emptyManifest, integrityLine, readManifest, verifyBackups, verifyJson, verifyLines, verifyMarkdown, writeManifest,
   type VerifyDeps, type VerifyManifest,
 } from '../../../../src/core/verify';
 import { english } from '../../../../src/core/procedure/message';
+import { declaredGuests } from '../../../../src/core/config/discovery';
 import { FakeNodeShell, FakeProbe, RecordingLogSink } from '../../../fakes/fakeNodeShell';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
