@@ -45,4 +45,12 @@ describe('Recovery explorer', () => {
       `children of prod: ${JSON.stringify(children.map((i) => i.label))}`,
     );
   });
+
+  it('counts each environment\'s declared guests, the monitoring VM and the MinIO container of the monitoring blocks included', async () => {
+    const items = await environments();
+    const description = (env: string) => String(items.find((i) => i.label === env)?.item.description ?? '');
+    assert.match(description('prod'), /\b4 guests\b/);
+    assert.match(description('lab'), /\b2 guests\b/);
+    assert.match(description('monitoring'), /\b2 guests\b/, 'the monitoring VM and the MinIO container');
+  });
 });
