@@ -87,9 +87,13 @@ async function loadNode(address: NodeAddress, options: LoadInventoryOptions): Pr
       availBytes: s.avail ?? 0,
     }));
     const backupStorages = storages.filter((s) => s.active && s.content.includes('backup'));
-    // One storage that cannot be listed must not hide the node's guests and other backups.
+    // One storage that cannot be listed (or whose id cannot go on a command line) must not hide the
+    // node's guests and other backups: each listing, command included, settles on its own.
     const settled = await Promise.allSettled(
-      backupStorages.map((s) => runJson(shell, pvesh.backupContent(node, s.id), z.array(BackupContentSchema), options.signal).then((rows) => rows.map((r) => toBackup(r, node, s.id, options.log)))),
+      backupStorages.map(async (s) => {
+        const rows = await runJson(shell, pvesh.backupContent(node, s.id), z.array(BackupContentSchema), options.signal);
+        return rows.map((r) => toBackup(r, node, s.id, options.log));
+      }),
     );
     throwIfAborted(options.signal);
     const listings = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

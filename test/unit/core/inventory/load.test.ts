@@ -170,4 +170,18 @@ describe('inventory/loadInventory against fake nodes', () => {
     assert.match(alphaInv?.unreadableStorages[0]?.message ?? '', /Connection refused/);
     assert.ok(!inv.backups.some((b) => b.storage === 'pbs'));
   });
+
+  // Was a bug (fixed): the listing command was built outside the per-storage error handling, so a
+  // storage id Lifeboat refuses to put on a command line made the whole node "not read".
+  it('a backup storage whose id is not a valid storage id is reported alone; the node still loads', async () => {
+    const { pool, alpha } = homelab();
+    const storages = fixtureJson<Record<string, unknown>[]>('storage-alpha.json');
+    alpha.on(pveshGet('/nodes/alpha/storage'), json([...storages, { ...storages.find((x) => String(x['content']).includes('backup'))!, storage: 'usb;reboot' }]));
+    const inv = await loadInventory({ nodes: NODES, pool, log: new RecordingLogSink() });
+    const alphaInv = inv.nodes.find((n) => n.node === 'alpha');
+    assert.equal(alphaInv?.reachable, true);
+    assert.deepEqual(alphaInv?.unreadableStorages.map((u) => u.storage), ['usb;reboot']);
+    assert.equal(inv.guests.length, 5);
+    assert.ok(!alpha.commands.some((c) => c.includes('reboot')), 'the refused id never reached the node');
+  });
 });
