@@ -3,7 +3,7 @@
  * own `t`, so a changed host key, a missing backup or a bad value read the same — and in French —
  * on both. Reasons without words of their own fall back to the error's message.
  */
-import { CancelledError, LifeboatError } from '../core';
+import { CancelledError, LifeboatError, translate } from '../core';
 import type { Translate } from './problemText';
 
 /** The sentence for errors Lifeboat has words for; undefined for the others. */
@@ -30,7 +30,7 @@ export function describeKnownError(err: unknown, t: Translate): string | undefin
       return undefined;
     default:
       // An error raised with the operator's sentence (LifeboatError.saying) reads in their language.
-      return err.text ? t(err.text.text, ...err.text.args) : undefined;
+      return err.text ? translate(err.text, t) : undefined;
   }
 }
 

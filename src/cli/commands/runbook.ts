@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseRunbook, type Runbook } from '../../core';
+import { parseRunbook, translate, type Runbook } from '../../core';
 import { ExitCode } from '../output';
 import { t } from '../l10n';
 import type { CliIo } from './environments';
@@ -61,5 +61,5 @@ function printHuman(rb: Runbook, io: CliIo): void {
     for (const e of step.expected) io.out(`  ${t('Expected')}: ${e}`);
     for (const w of step.warnings) io.out(`  ${s.yellow('!')} ${w}`);
   });
-  for (const l of rb.limits) io.err(t('Note: {0}', t(l.text, ...l.args)));
+  for (const l of rb.limits) io.err(t('Note: {0}', translate(l, t)));
 }

@@ -14,7 +14,7 @@ import * as vscode from 'vscode';
 import {
   ChecklistError, MASK, changedSteps, closeIfComplete, commandRunning, destructiveReason, failureMessage, fillPlaceholders, finishStep, isSecretName,
   lifeboatMappingOf, markStepDone, maskSecrets, msg, newRunLog, parseRunbook, procedureVerdict, recordCommand, remainingSteps, reopenStep, reportFileName,
-  resumeRunLog, retryStep, runbookReportMarkdown, secretValues, setCheck, shellSensitive, skipStep, startStep,
+  resumeRunLog, retryStep, runbookReportMarkdown, secretValues, setCheck, shellSensitive, skipStep, startStep, translate,
   type LifeboatMapping, type Message, type Runbook, type RunbookCommand, type RunbookStep, type RunLog, type StepFailure,
 } from '../../core';
 import { assertNever, runbookLabelKeys, type BusyState, type RunbookLabels, type RunbookSession, type ToHost, type ToWebview } from '../../shared/runbookMessages';
@@ -29,7 +29,7 @@ import { runShell, type ShellRun } from './shellRunner';
 export const RUNBOOK_VIEW_TYPE = 'lifeboat.runbook';
 const OUTPUT_TAIL = 4_000;
 
-const say = (m: Message): string => vscode.l10n.t(m.text, ...m.args);
+const say = (m: Message): string => translate(m, vscode.l10n.t);
 
 /** A command ready to run: every question answered. */
 interface Prepared {
