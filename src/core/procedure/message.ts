@@ -17,6 +17,11 @@ export function msg(text: string, ...args: MessageArg[]): Message {
   return { text, args };
 }
 
+/** Several findings in one sentence, separated by semicolons, each translated on its own. */
+export function joinedMessages(parts: readonly Message[]): MessageArg {
+  return parts.reduce<MessageArg | undefined>((all, part) => (all === undefined ? part : msg('{0}; {1}', all, part)), undefined) ?? '';
+}
+
 /** The sentence in the surface's language: `t` is vscode.l10n.t or the CLI's t. */
 export function translate(m: Message, t: (text: string, ...args: (string | number)[]) => string): string {
   return t(m.text, ...m.args.map((a) => (typeof a === 'object' ? translate(a, t) : a)));
