@@ -30,8 +30,11 @@ export function planLines(plan: Plan, t: Translate): string[] {
   return lines;
 }
 
-/** A failed step's error in the operator's language when the core gave a sentence, else as it came. */
-export function errorText(error: NonNullable<StepOutcome['error']>, t: Translate): string {
+/**
+ * An error kept as data (a failed step, a node the inventory could not read) in the operator's
+ * language when the core gave a sentence, else as it came.
+ */
+export function errorText(error: Pick<NonNullable<StepOutcome['error']>, 'message' | 'text'>, t: Translate): string {
   return error.text ? render(error.text, t) : error.message;
 }
 

@@ -16,7 +16,7 @@ import type { EnvironmentConfig } from '../model/environment';
 import type { LogSink, NetworkProbe, NodeShell, StateStore } from '../ports';
 import { guestRpoHours, matchGuests, newestBackup } from '../inventory/backups';
 import type { Backup, BackupJob, Guest, Inventory } from '../inventory/model';
-import { msg } from '../procedure/message';
+import { msg, type MessageArg } from '../procedure/message';
 import { commandLine } from '../proxmox/shell';
 import { volumePath } from '../proxmox/commands';
 import { parseState } from '../state/model';
@@ -40,7 +40,7 @@ export interface VerifyRequest {
 }
 
 /** A state store, why there is none (`unavailable`), or undefined: no S3 credentials. */
-export type StateStoreLookup = StateStore | { readonly unavailable: string } | undefined;
+export type StateStoreLookup = StateStore | { readonly unavailable: MessageArg } | undefined;
 
 export interface VerifyDeps {
   readonly environments: readonly EnvironmentConfig[];

@@ -18,6 +18,7 @@ import {
   type LifeboatMapping, type Message, type Runbook, type RunbookCommand, type RunbookStep, type RunLog, type StepFailure,
 } from '../../core';
 import { assertNever, runbookLabelKeys, type BusyState, type RunbookLabels, type RunbookSession, type ToHost, type ToWebview } from '../../shared/runbookMessages';
+import { describeError } from '../../shared/errorText';
 import type { Services } from '../services';
 import type { RecoveryNode } from '../views/recoveryTree';
 import { confirmDefaultNo } from '../platform/confirm';
@@ -238,7 +239,7 @@ export class RunbookPanel implements vscode.Disposable {
         return;
       }
       this.s.log.error('[runbook] action failed', err);
-      this.post({ type: 'notice', level: 'error', text: err instanceof Error ? err.message : String(err) });
+      this.post({ type: 'notice', level: 'error', text: describeError(err, vscode.l10n.t) });
     }
   }
 
@@ -495,7 +496,7 @@ export class RunbookPanel implements vscode.Disposable {
         // A typed value added a flag Lifeboat has no equivalent for.
         failure = { reason: 'procedureFailed', procedure: mapping?.command ?? '?', command: masked, detail: vscode.l10n.t('Lifeboat has no procedure for this command; run it as written.') };
       } else {
-        const argument = await this.procedureArgument(mapping).catch((err: unknown) => ({ refusal: err instanceof Error ? err.message : String(err) }));
+        const argument = await this.procedureArgument(mapping).catch((err: unknown) => ({ refusal: describeError(err, vscode.l10n.t) }));
         if ('refusal' in argument) {
           failure = { reason: 'procedureFailed', procedure: mapping.command, command: masked, detail: maskSecrets(argument.refusal, secrets) };
         } else {
@@ -505,7 +506,7 @@ export class RunbookPanel implements vscode.Disposable {
             tail += `\n${vscode.l10n.t('Lifeboat: {0}', verdict.ok ? 'succeeded' : verdict.outcome)}${verdict.reportFile ? ` — ${verdict.reportFile}` : ''}`;
             if (!verdict.ok) failure = { reason: 'procedureFailed', procedure: mapping.command, outcome: verdict.outcome, command: masked };
           } catch (err) {
-            const detail = maskSecrets(err instanceof Error ? err.message : String(err), secrets);
+            const detail = maskSecrets(describeError(err, vscode.l10n.t), secrets);
             tail += `\n${detail}`;
             failure = { reason: 'procedureFailed', procedure: mapping.command, command: masked, detail };
           }
