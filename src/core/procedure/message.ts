@@ -17,14 +17,20 @@ export function msg(text: string, ...args: MessageArg[]): Message {
   return { text, args };
 }
 
-/** Several findings in one sentence, separated by semicolons, each translated on its own. */
-export function joinedMessages(parts: readonly Message[]): MessageArg {
-  return parts.reduce<MessageArg | undefined>((all, part) => (all === undefined ? part : msg('{0}; {1}', all, part)), undefined) ?? '';
+/** Several findings in one sentence, separated by semicolons (or commas), each translated on its own. */
+export function joinedMessages(parts: readonly Message[], separator: 'semicolon' | 'comma' = 'semicolon'): MessageArg {
+  const join = (all: MessageArg, part: Message) => (separator === 'comma' ? msg('{0}, {1}', all, part) : msg('{0}; {1}', all, part));
+  return parts.reduce<MessageArg | undefined>((all, part) => (all === undefined ? part : join(all, part)), undefined) ?? '';
 }
 
 /** The sentence in the surface's language: `t` is vscode.l10n.t or the CLI's t. */
 export function translate(m: Message, t: (text: string, ...args: (string | number)[]) => string): string {
   return t(m.text, ...m.args.map((a) => (typeof a === 'object' ? translate(a, t) : a)));
+}
+
+/** A value that may be a sentence (translated) or data (as it is). */
+export function translateArg(a: MessageArg, t: (text: string, ...args: (string | number)[]) => string): string {
+  return typeof a === 'object' ? translate(a, t) : String(a);
 }
 
 /** English rendering (logs, JSON reports). */

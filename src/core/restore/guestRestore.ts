@@ -442,7 +442,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
         const done = await followTask(shell, task.upid, {
           node: f.node, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing,
           onLine: (line) => ctx.log.info(`  ${line}`),
-          onFraction: (fraction) => ctx.report({ fraction, message: `${Math.round(fraction * 100)}%` }),
+          onFraction: (fraction) => ctx.report({ fraction }),
           onReattach: () => countReattach(ctx),
         });
         ctx.facts.set('restored', 'true');
