@@ -12,9 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  ChecklistError, MASK, changedSteps, closeIfComplete, commandRunning, destructiveReason, failureMessage, fillPlaceholders, finishStep, isSecretName,
+  ChecklistError, MASK, changedSteps, closeIfComplete, commandRunning, destructiveReason, destructiveReasonText, failureMessage, fillPlaceholders, finishStep, isSecretName,
   lifeboatMappingOf, markStepDone, maskSecrets, msg, newRunLog, parseRunbook, procedureVerdict, recordCommand, remainingSteps, reopenStep, reportFileName,
-  resumeRunLog, retryStep, runbookReportMarkdown, secretValues, setCheck, shellSensitive, skipStep, startStep, translate,
+  resumeRunLog, retryStep, runbookReportMarkdown, secretValues, setCheck, shellSensitive, skipStep, startStep, translate, translateArg,
   type LifeboatMapping, type Message, type Runbook, type RunbookCommand, type RunbookStep, type RunLog, type StepFailure,
 } from '../../core';
 import { assertNever, runbookLabelKeys, type BusyState, type RunbookLabels, type RunbookSession, type ToHost, type ToWebview } from '../../shared/runbookMessages';
@@ -31,6 +31,13 @@ export const RUNBOOK_VIEW_TYPE = 'lifeboat.runbook';
 const OUTPUT_TAIL = 4_000;
 
 const say = (m: Message): string => translate(m, vscode.l10n.t);
+const reasonText = (reason: string): string => translateArg(destructiveReasonText(reason), vscode.l10n.t);
+
+/** Why each command of the runbook asks first, in the operator's words: reason → text. */
+function reasonTexts(runbook: Runbook): Record<string, string> {
+  const reasons = new Set(runbook.steps.flatMap((s) => s.commands.flatMap((c) => (c.destructive ? [c.destructive] : []))));
+  return Object.fromEntries([...reasons].map((r) => [r, reasonText(r)]));
+}
 
 /** A command ready to run: every question answered. */
 interface Prepared {
@@ -187,7 +194,7 @@ export class RunbookPanel implements vscode.Disposable {
 
   private sendSession(): void {
     void this.lifeboatCommands().then((lifeboatCommands) => {
-      const session: RunbookSession = { runbook: this.runbook, path: this.relativePath(), trusted: vscode.workspace.isTrusted, lifeboatCommands, labels: labels(), limits: this.runbook.limits.map(say) };
+      const session: RunbookSession = { runbook: this.runbook, path: this.relativePath(), trusted: vscode.workspace.isTrusted, lifeboatCommands, labels: labels(), limits: this.runbook.limits.map(say), reasons: reasonTexts(this.runbook) };
       this.post({ type: 'session', session, log: this.log ?? null, changed: this.log ? changedSteps(this.log, this.runbook) : [], failures: this.failures(), busy: this.busy, now: new Date().toISOString() });
     });
   }
@@ -389,7 +396,7 @@ export class RunbookPanel implements vscode.Disposable {
           const p = prepared.get(c.id);
           return [
             `$ ${p?.shown ?? c.text}`,
-            ...(p?.destructive ? [`  (${vscode.l10n.t('asks first: {0}', p.destructive)})`] : []),
+            ...(p?.destructive ? [`  (${vscode.l10n.t('asks first: {0}', reasonText(p.destructive))})`] : []),
             ...(p?.shellValues ?? []).map((n) => `  ${vscode.l10n.t('<{0}> holds characters the shell interprets: inserted as typed.', n)}`),
           ].join('\n');
         }).join('\n\n');
