@@ -245,7 +245,7 @@ export class ChecklistView {
     line.append(buttons);
     box.append(line);
     const tags = el('div', 'command-tags');
-    if (c.destructive) tags.append(el('span', 'tag destructive', `${L.destructive} (${c.destructive})`));
+    if (c.destructive) tags.append(el('span', 'tag destructive', `${L.destructive} (${this.session?.reasons?.[c.destructive] ?? c.destructive})`));
     if (c.placeholders.length) tags.append(el('span', 'tag', `${L.placeholders}: ${c.placeholders.map((p) => `<${p}>`).join(', ')}`));
     if (tags.childElementCount) box.append(tags);
     const exit = el('span', 'exit');

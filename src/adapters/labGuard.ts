@@ -3,7 +3,7 @@
  * a test or demo pointed at the sample repository's real-looking 10.x addresses must fail at once,
  * without sending a packet. This wraps a NodeShellPool with that rule.
  */
-import { LifeboatError, type NodeShellPool } from '../core';
+import { LifeboatError, msg, type NodeShellPool } from '../core';
 import { loopbackOnly } from './net/probe';
 
 export function labGuardedPool(pool: NodeShellPool, env: NodeJS.ProcessEnv): NodeShellPool {
@@ -11,7 +11,7 @@ export function labGuardedPool(pool: NodeShellPool, env: NodeJS.ProcessEnv): Nod
   return {
     shell(address) {
       if (!loopbackOnly(address.host)) {
-        const refused = new LifeboatError('hostUnreachable', `the simulated lab only reaches loopback addresses; ${address.name} (${address.host}) is not one`, { node: address.name, host: address.host });
+        const refused = LifeboatError.saying('hostUnreachable', msg('the simulated lab only reaches loopback addresses; {0} ({1}) is not one', address.name, address.host), { node: address.name, host: address.host });
         return { node: address.name, exec: () => Promise.reject(refused) };
       }
       return pool.shell(address);

@@ -11,6 +11,7 @@ import { restoreTfstateCommand, type RestoreTfstateOptions } from './commands/re
 import { verifyBackupsCommand, type VerifyBackupsOptions } from './commands/verifyBackups';
 import { rebuildMinioCommand, rebuildMonitoringCommand, type RebuildMonitoringOptions, type RebuildOptions } from './commands/rebuild';
 import { LifeboatError, parseDay, parseVmid, checkNodeName, checkStorageId } from '../core';
+import { describeError } from './errors';
 import { initL10n, t } from './l10n';
 import { ExitCode, styles } from './output';
 
@@ -142,7 +143,8 @@ function validated<T>(check: (value: string, previous?: T) => T): (value: string
     try {
       return check(value, previous);
     } catch (err) {
-      throw new InvalidArgumentError(LifeboatError.is(err) ? t('expected {0}', String(err.details.expected ?? '')) : String(err));
+      // `expected` is the validator's English; the ones it words itself have a translation.
+      throw new InvalidArgumentError(LifeboatError.is(err) ? t('expected {0}', t(String(err.details.expected ?? ''))) : String(err));
     }
   };
 }
@@ -162,7 +164,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       // --help and --version "fail" with code 0; every other commander error is a usage error.
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    io.err(t('lifeboat: {0}', err instanceof Error ? err.message : String(err)));
+    io.err(describeError(err));
     return ExitCode.failure;
   }
 }

@@ -7,7 +7,7 @@
  */
 import { runPlan, type Message, type Plan, type RunReport } from '../core';
 import { planJson, reportJson, saveReport } from '../shared/reportData';
-import { planLines, reportLines } from '../shared/reportText';
+import { planLines, render, reportLines } from '../shared/reportText';
 import type { CliIo } from './commands/environments';
 import { t } from './l10n';
 import { ExitCode } from './output';
@@ -55,8 +55,9 @@ export async function confirmAndRun(spec: PlanRunSpec, o: PlanRunOptions, io: Cl
     log: rt.log,
     onProgress: (p) => {
       if (o.json) return;
-      if (p.fraction !== undefined) io.err(`  ${p.stepId} ${Math.round(p.fraction * 100)}%`);
-      else if (p.message) io.err(`  ${p.stepId}: ${p.message}`);
+      const said = p.message ? render(p.message, t) : undefined;
+      if (p.fraction !== undefined) io.err(`  ${p.stepId} ${Math.round(p.fraction * 100)}%${said ? `: ${said}` : ''}`);
+      else if (said) io.err(`  ${p.stepId}: ${said}`);
     },
     aftermath: (stepFacts) => spec.aftermath(stepFacts),
   });

@@ -1,4 +1,4 @@
-import { english, type Message } from './procedure/message';
+import { english, type Message, type MessageArg } from './procedure/message';
 
 /**
  * Typed errors with reasons (GitLens' `PushError.is(err, reason)` idea): surfaces map a reason to a
@@ -32,13 +32,22 @@ export class LifeboatError extends Error {
   }
 
   /** An error whose message is a translatable sentence (`msg(...)`), its English kept as `message`. */
-  static saying(reason: LifeboatErrorReason, text: Message, details: LifeboatError['details'] = {}): LifeboatError {
-    return new LifeboatError(reason, english(text), details, { text });
+  static saying(reason: LifeboatErrorReason, text: Message, details: LifeboatError['details'] = {}, options?: { cause?: unknown }): LifeboatError {
+    return new LifeboatError(reason, english(text), details, { ...options, text });
   }
 
   static is(err: unknown, reason?: LifeboatErrorReason): err is LifeboatError {
     return err instanceof LifeboatError && (reason === undefined || err.reason === reason);
   }
+}
+
+/**
+ * An error as the argument of another sentence ("the safety backup failed: {0}"): its own sentence
+ * when it has one, so the surface translates it too; otherwise its message as it came.
+ */
+export function errorArg(err: unknown): MessageArg {
+  if (LifeboatError.is(err) && err.text) return err.text;
+  return err instanceof Error ? err.message : String(err);
 }
 
 const CANCELLED = Symbol.for('lifeboat.cancelled');

@@ -26,7 +26,7 @@ export { outlineTfvars, type TfvarsOutline } from './config/tfvars';
 export * from './state';
 export * from './runbook/model';
 export { parseRunbook, estimateIn, estimateInText, rtoIn, textHash, MAX_RUNBOOK_CHARS, MAX_NESTING, type ParseOptions } from './runbook/parse';
-export { splitCommands, withoutComment, shellSensitive, placeholdersOf, fillPlaceholders, lifeboatMappingOf, destructiveReason, KNOWN_SCRIPTS, SHELL_LANGUAGES } from './runbook/commands';
+export { splitCommands, withoutComment, shellSensitive, placeholdersOf, fillPlaceholders, lifeboatMappingOf, destructiveReason, destructiveReasonText, KNOWN_SCRIPTS, SHELL_LANGUAGES } from './runbook/commands';
 export * from './runbook/checklist';
 export { MASK, isSecretName, maskSecrets, secretValues } from './runbook/secrets';
 export { looksLikeRunbook } from './runbook/detect';

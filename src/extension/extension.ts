@@ -3,6 +3,7 @@
  * view or command asks for it.
  */
 import * as vscode from 'vscode';
+import { describeError } from '../shared/errorText';
 import { registerCommands } from './commands';
 import { createServices } from './services';
 import type { RecoveryTreeProvider } from './views/recoveryTree';
@@ -30,7 +31,7 @@ export function activate(context: vscode.ExtensionContext): LifeboatApi {
   } catch (err) {
     // VS Code shows nothing when activation throws; say it ourselves.
     log.error('Activation failed', err);
-    void vscode.window.showErrorMessage(vscode.l10n.t('Lifeboat failed to start: {0}', err instanceof Error ? err.message : String(err)));
+    void vscode.window.showErrorMessage(vscode.l10n.t('Lifeboat failed to start: {0}', describeError(err, vscode.l10n.t)));
     throw err;
   }
 }

@@ -2,11 +2,11 @@
  * Plans and reports as text, shared by the CLI (terminal) and the extension (confirmation dialog,
  * Markdown report). Takes the surface's `t`, so both speak the same translated words.
  */
-import type { Message, Plan, RunReport, StepOutcome } from '../core';
+import { translate, type Message, type Plan, type RunReport, type StepOutcome } from '../core';
 import type { Translate } from './problemText';
 
 export function render(m: Message, t: Translate): string {
-  return t(m.text, ...m.args);
+  return translate(m, t);
 }
 
 /** The plan as plain lines: summary, what will be destroyed, warnings, then each step's exact commands. */
@@ -30,8 +30,11 @@ export function planLines(plan: Plan, t: Translate): string[] {
   return lines;
 }
 
-/** A failed step's error in the operator's language when the core gave a sentence, else as it came. */
-export function errorText(error: NonNullable<StepOutcome['error']>, t: Translate): string {
+/**
+ * An error kept as data (a failed step, a node the inventory could not read) in the operator's
+ * language when the core gave a sentence, else as it came.
+ */
+export function errorText(error: Pick<NonNullable<StepOutcome['error']>, 'message' | 'text'>, t: Translate): string {
   return error.text ? render(error.text, t) : error.message;
 }
 

@@ -37,6 +37,8 @@ export interface RunbookSession {
   readonly labels: RunbookLabels;
   /** The runbook's `limits`, translated (the model keeps them as msg() sentences). */
   readonly limits: readonly string[];
+  /** Why a command asks first, translated: the model's reason (`restore`, `pattern: …`) → the words to show. */
+  readonly reasons: Readonly<Record<string, string>>;
 }
 
 /** Why each failed step failed, translated by the host: step id → sentence (the run log keeps data). */

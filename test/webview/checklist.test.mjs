@@ -32,7 +32,7 @@ labels.run = 'Run';
 labels.retry = 'Retry';
 
 function session(runbook, over = {}) {
-  return { runbook, path: 'docs/DISASTER-RECOVERY.md', trusted: true, lifeboatCommands: ['lifeboat.restoreGuest'], labels, limits: [], ...over };
+  return { runbook, path: 'docs/DISASTER-RECOVERY.md', trusted: true, lifeboatCommands: ['lifeboat.restoreGuest'], labels, limits: [], reasons: {}, ...over };
 }
 
 const tests = [];
@@ -242,6 +242,17 @@ test('shows the limits the host translated', async (b) => {
   await send({ type: 'session', session: session(dr, { limits: ['«« Step Two » (ligne 15) est lue comme une partie de l’étape 2.»'] }), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
   await settle();
   assert.deepEqual(await page.locator('.limits').allTextContents(), ['«limits»: «« Step Two » (ligne 15) est lue comme une partie de l’étape 2.»']);
+});
+
+test('says why a command asks first in the words the host translated; a command\'s own word as written', async (b) => {
+  const { page, send, settle } = await open(b);
+  const guests = dr.steps[3];
+  const marked = { ...dr, steps: dr.steps.map((s) => (s === guests ? { ...s, commands: s.commands.map((c, i) => (i === 0 ? { ...c, destructive: 'restore' } : c)) } : s)) };
+  await send({ type: 'session', session: session(marked, { reasons: { restore: '«une restauration»' } }), log: null, changed: [], failures: {}, busy: null, now: now.toISOString() });
+  await settle();
+  const tags = await page.locator('.tag.destructive').allTextContents();
+  assert.ok(tags.includes('«destructive» («une restauration»)'), JSON.stringify(tags));
+  assert.ok(tags.includes('«destructive» (restore-vm.sh)'), JSON.stringify(tags));
 });
 
 test('Restricted Mode: Run buttons are disabled and say why', async (b) => {

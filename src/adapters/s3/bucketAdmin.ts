@@ -5,7 +5,7 @@
  * is revealed only where the client is made, and the lab refuses non-loopback endpoints.
  */
 import * as Minio from 'minio';
-import { CancelledError, LifeboatError, type BucketAdmin, type BucketVersioning, type S3Credentials } from '../../core';
+import { CancelledError, LifeboatError, msg, type BucketAdmin, type BucketVersioning, type S3Credentials } from '../../core';
 import { loopbackOnly } from '../net/probe';
 
 export interface BucketAdminOptions {
@@ -21,7 +21,7 @@ export function createMinioBucketAdmin(options: BucketAdminOptions): BucketAdmin
   const endpoint = options.endpoint.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 15_000;
   if (options.labOnly && !loopbackOnly(url.hostname)) {
-    throw new LifeboatError('storeUnreachable', `the simulated lab only reaches loopback addresses; ${url.hostname} is not one`, { sent: false, endpoint });
+    throw LifeboatError.saying('storeUnreachable', msg('the simulated lab only reaches loopback addresses; {0} is not one', url.hostname), { sent: false, endpoint });
   }
   const region = options.region ?? 'us-east-1';
   const client = new Minio.Client({
@@ -50,7 +50,7 @@ export function createMinioBucketAdmin(options: BucketAdminOptions): BucketAdmin
       if (CancelledError.is(err) || LifeboatError.is(err)) throw err;
       const e = err as { code?: string; cause?: { code?: string } };
       const code = e?.code ?? e?.cause?.code;
-      throw new LifeboatError('storeUnreachable', `${op} on ${endpoint} failed: ${code ? `${code}: ` : ''}${err instanceof Error ? err.message : String(err)}`, { code, endpoint }, { cause: err });
+      throw LifeboatError.saying('storeUnreachable', msg('{0} on {1} failed: {2}', op, endpoint, `${code ? `${code}: ` : ''}${err instanceof Error ? err.message : String(err)}`), { code, endpoint }, { cause: err });
     } finally {
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener('abort', onAbort);

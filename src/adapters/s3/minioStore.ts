@@ -10,7 +10,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as Minio from 'minio';
-import { CancelledError, LifeboatError, s3Credentials, sortNewestFirst, stateLocation, type BucketVersioning, type EnvironmentConfig, type S3Credentials, type StateLocation, type StateStore, type StoredVersion } from '../../core';
+import { CancelledError, LifeboatError, msg, s3Credentials, sortNewestFirst, stateLocation, type BucketVersioning, type EnvironmentConfig, type S3Credentials, type StateLocation, type StateStore, type StoredVersion } from '../../core';
 
 export interface MinioStoreOptions {
   readonly location: Pick<StateLocation, 'endpoint' | 'bucket' | 'key' | 'region' | 'pathStyle'>;
@@ -44,7 +44,7 @@ export function createMinioStateStore(options: MinioStoreOptions): StateStore {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const endpoint = location.endpoint.replace(/\/+$/, '');
   const refused = options.labOnly && !loopbackOnly(url.hostname)
-    ? new LifeboatError('storeUnreachable', `the simulated lab only reaches loopback addresses; ${url.hostname} is not one`, { sent: false, endpoint })
+    ? LifeboatError.saying('storeUnreachable', msg('the simulated lab only reaches loopback addresses; {0} is not one', url.hostname), { sent: false, endpoint })
     : undefined;
   let client: Minio.Client | undefined;
   const c = (): Minio.Client => {
@@ -70,19 +70,19 @@ export function createMinioStateStore(options: MinioStoreOptions): StateStore {
     const code = codeOf(err);
     const message = err instanceof Error ? err.message : String(err);
     if (code && NETWORK.has(code)) {
-      throw new LifeboatError('storeUnreachable', `${endpoint} did not answer (${op}: ${code})`, { sent: NOT_SENT.has(code) ? false : undefined, code, endpoint }, { cause: err });
+      throw LifeboatError.saying('storeUnreachable', msg('{0} did not answer ({1}: {2})', endpoint, op, code), { sent: NOT_SENT.has(code) ? false : undefined, code, endpoint }, { cause: err });
     }
     if (code && REFUSED.has(code)) {
-      const why = code === 'AccessDenied' ? 'access denied' : code === 'InvalidAccessKeyId' ? 'unknown access key' : code === 'SignatureDoesNotMatch' ? 'wrong secret key' : code;
-      throw new LifeboatError('authFailed', `${endpoint} answers but refuses the S3 credentials from ${credentials.source} (${op} on bucket ${location.bucket}: ${why}). MinIO is up: nothing was read or changed. Correct the access key or secret key (or the user's rights on ${location.bucket}) and try again.`, { code, endpoint, bucket: location.bucket, source: credentials.source }, { cause: err });
+      const why = code === 'AccessDenied' ? msg('access denied') : code === 'InvalidAccessKeyId' ? msg('unknown access key') : code === 'SignatureDoesNotMatch' ? msg('wrong secret key') : code;
+      throw LifeboatError.saying('authFailed', msg('{0} answers but refuses the S3 credentials from {1} ({2} on bucket {3}: {4}). MinIO is up: nothing was read or changed. Correct the access key or secret key (or the user\'s rights on {3}) and try again.', endpoint, credentials.source, op, location.bucket, why), { code, endpoint, bucket: location.bucket, source: credentials.source }, { cause: err });
     }
     if (code === 'NoSuchVersion' || (versionId && (code === 'InvalidArgument' || code === 'NoSuchKey'))) {
-      throw new LifeboatError('versionNotFound', `version ${versionId ?? ''} of ${location.bucket}/${location.key} does not exist`, { version: versionId, bucket: location.bucket }, { cause: err });
+      throw LifeboatError.saying('versionNotFound', msg('version {0} of {1}/{2} does not exist', versionId ?? '', location.bucket, location.key), { version: versionId, bucket: location.bucket }, { cause: err });
     }
-    if (code === 'NoSuchKey') throw new LifeboatError('versionNotFound', `${location.bucket}/${location.key} does not exist (no current version)`, { bucket: location.bucket }, { cause: err });
-    if (code === 'NoSuchBucket') throw new LifeboatError('storeUnreachable', `bucket ${location.bucket} does not exist on ${endpoint}`, { code, endpoint, bucket: location.bucket }, { cause: err });
-    if (code === 'MethodNotAllowed' && versionId) throw new LifeboatError('invalidState', `version ${versionId} is a delete marker: it has no content`, { version: versionId }, { cause: err });
-    throw new LifeboatError('storeUnreachable', `${op} on ${endpoint}/${location.bucket} failed: ${code ? `${code}: ` : ''}${message}`, { code, endpoint }, { cause: err });
+    if (code === 'NoSuchKey') throw LifeboatError.saying('versionNotFound', msg('{0}/{1} does not exist (no current version)', location.bucket, location.key), { bucket: location.bucket }, { cause: err });
+    if (code === 'NoSuchBucket') throw LifeboatError.saying('storeUnreachable', msg('bucket {0} does not exist on {1}', location.bucket, endpoint), { code, endpoint, bucket: location.bucket }, { cause: err });
+    if (code === 'MethodNotAllowed' && versionId) throw LifeboatError.saying('invalidState', msg('version {0} is a delete marker: it has no content', versionId), { version: versionId }, { cause: err });
+    throw LifeboatError.saying('storeUnreachable', msg('{0} on {1} failed: {2}', op, `${endpoint}/${location.bucket}`, `${code ? `${code}: ` : ''}${message}`), { code, endpoint }, { cause: err });
   };
 
   async function guarded<T>(op: string, signal: AbortSignal | undefined, work: () => Promise<T>, versionId?: string): Promise<T> {
@@ -230,7 +230,7 @@ export function stateStoreForEnvironment(
   const location = stateLocation(env);
   const credentials = options.credentials ?? s3Credentials(environments, processEnv);
   if (!credentials) {
-    throw new LifeboatError('authFailed', 'no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the variable named by the minio block\'s root_password placeholder (MINIO_ROOT_PASSWORD)', { endpoint: location.endpoint });
+    throw LifeboatError.saying('authFailed', msg('no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the variable named by the minio block\'s root_password placeholder (MINIO_ROOT_PASSWORD)'), { endpoint: location.endpoint });
   }
   return { store: createMinioStateStore({ location, credentials, labOnly: processEnv['LIFEBOAT_LAB'] === '1', timeoutMs: options.timeoutMs }), location, credentials };
 }

@@ -10,6 +10,7 @@
 import type { Duplex } from 'node:stream';
 import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { LifeboatError } from '../../core/errors';
+import { msg } from '../../core/procedure/message';
 import type { Method } from './auth';
 
 export interface HandshakeTarget {
@@ -58,12 +59,12 @@ export function mapConnectError(err: unknown, t: HandshakeTarget): LifeboatError
   const e = err as Error & { level?: string; code?: string };
   const details = { node: t.node, host: t.host, port: t.port, user: t.user };
   if (e.level === 'client-authentication') {
-    return new LifeboatError('authFailed', `SSH authentication refused for ${describe(t)}: no offered key was accepted`, details, { cause: err });
+    return LifeboatError.saying('authFailed', msg('SSH authentication refused for {0}: no offered key was accepted', describe(t)), details, { cause: err });
   }
   if (e.code && UNREACHABLE_CODES.has(e.code)) {
-    return new LifeboatError('hostUnreachable', `cannot reach ${describe(t)}: ${e.code}`, { ...details, code: e.code }, { cause: err });
+    return LifeboatError.saying('hostUnreachable', msg('cannot reach {0}: {1}', describe(t), e.code), { ...details, code: e.code }, { cause: err });
   }
-  return new LifeboatError('hostUnreachable', `SSH handshake with ${describe(t)} failed: ${e.message ?? String(err)}`, details, { cause: err });
+  return LifeboatError.saying('hostUnreachable', msg('SSH handshake with {0} failed: {1}', describe(t), e.message ?? String(err)), details, { cause: err });
 }
 
 export function handshake(o: HandshakeOptions): Promise<Client> {
@@ -85,7 +86,7 @@ export function handshake(o: HandshakeOptions): Promise<Client> {
     const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        fail(new LifeboatError('hostUnreachable', `no SSH answer from ${describe(t)} within ${o.timeoutMs} ms`, { node: t.node, host: t.host, port: t.port, timeoutMs: o.timeoutMs }));
+        fail(LifeboatError.saying('hostUnreachable', msg('no SSH answer from {0} within {1} ms', describe(t), o.timeoutMs), { node: t.node, host: t.host, port: t.port, timeoutMs: o.timeoutMs }));
       }, o.timeoutMs);
     };
     const pauseTimeout = () => {
@@ -120,7 +121,7 @@ export function handshake(o: HandshakeOptions): Promise<Client> {
 
     if (o.auth.length === 0) {
       settled = true;
-      reject(new LifeboatError('authFailed', `no SSH agent and no usable private key for ${describe(t)}`, { node: t.node, host: t.host, port: t.port, user: t.user }));
+      reject(LifeboatError.saying('authFailed', msg('no SSH agent and no usable private key for {0}', describe(t)), { node: t.node, host: t.host, port: t.port, user: t.user }));
       return;
     }
 

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { CancelledError, LifeboatError, throwIfAborted } from '../../core/errors';
+import { msg } from '../../core/procedure/message';
 import type { HostKeyPrompt, LogSink, NodeAddress, NodeShell, NodeShellPool, RemoteResult, RemoteRunOptions } from '../../core/ports';
 import { authMethods, defaultIdentityFiles } from './auth';
 import { handshake, type HandshakeTarget } from './connect';
@@ -166,7 +167,7 @@ class NodeConnection implements NodeShell {
         // The server refused one more channel: run with fewer at once, after one finishes.
         if (!(err instanceof ChannelRefused)) throw err;
         if (this.slots.inUse <= 1) {
-          throw new LifeboatError('remoteCommandFailed', `${this.node} refused to open an SSH session channel: ${err.message}`, { node: this.node });
+          throw LifeboatError.saying('remoteCommandFailed', msg('{0} refused to open an SSH session channel: {1}', this.node, err.message), { node: this.node });
         }
         this.slots.limit = Math.max(1, this.slots.inUse - 1);
         this.ctx.log.debug(`[${this.node}] server refused a channel; now at most ${this.slots.limit} at once`);
@@ -185,7 +186,7 @@ class NodeConnection implements NodeShell {
   }
 
   private connected(): Promise<Client> {
-    if (this.ctx.disposed) return Promise.reject(new LifeboatError('connectionLost', 'the SSH pool was disposed', { node: this.node }));
+    if (this.ctx.disposed) return Promise.reject(LifeboatError.saying('connectionLost', msg('the SSH pool was disposed'), { node: this.node }));
     if (this.client) return Promise.resolve(this.client);
     if (!this.connecting) {
       this.connecting = this.open().finally(() => {
@@ -223,7 +224,7 @@ class NodeConnection implements NodeShell {
     if (this.ctx.disposed) {
       client.end();
       jump?.end();
-      throw new LifeboatError('connectionLost', 'the SSH pool was disposed', { node: this.node });
+      throw LifeboatError.saying('connectionLost', msg('the SSH pool was disposed'), { node: this.node });
     }
     log.debug(`[${this.node}] connected to ${settings.user}@${settings.host}:${settings.port}`);
     const lost = (why: string) => {
@@ -291,7 +292,7 @@ class NodeConnection implements NodeShell {
         return;
       case 'revoked':
         log.warn(`[${t.node}] the host key presented by ${where} (${algorithm} ${fingerprint}) is marked @revoked in ${check.entry.file ?? 'known_hosts'}:${check.entry.line}; refusing to connect`);
-        throw new LifeboatError('hostKeyRejected', `the host key of ${t.node} (${where}) is revoked in known_hosts`, { ...details, revoked: true });
+        throw LifeboatError.saying('hostKeyRejected', msg('the host key of {0} ({1}) is revoked in known_hosts', t.node, where), { ...details, revoked: true });
       case 'changed': {
         const old = check.known[0];
         const oldFp = check.known.map((e) => fingerprintSha256(e.key)).join(', ');
@@ -301,7 +302,7 @@ class NodeConnection implements NodeShell {
           'Someone could be intercepting the connection, or the node was reinstalled. Refusing to connect. ' +
           `If the change is expected, remove the old line (ssh-keygen -R '${where}' -f ${old?.file ?? 'known_hosts'}) and try again.`,
         );
-        throw new LifeboatError('hostKeyChanged', `the host key of ${t.node} (${where}) changed: known ${oldFp}, presented ${fingerprint}`, {
+        throw LifeboatError.saying('hostKeyChanged', msg('the host key of {0} ({1}) changed: known {2}, presented {3}', t.node, where, oldFp, fingerprint), {
           ...details, knownFingerprint: oldFp, knownHostsFile: old?.file, knownHostsLine: old?.line,
         });
       }
@@ -314,13 +315,13 @@ class NodeConnection implements NodeShell {
         try {
           accepted = await this.ctx.prompt({ host: t.host, port: t.port, algorithm, fingerprint });
         } catch (err) {
-          throw new LifeboatError('hostKeyRejected', `the host key of ${t.node} (${where}) was not accepted`, details, { cause: err });
+          throw LifeboatError.saying('hostKeyRejected', msg('the host key of {0} ({1}) was not accepted', t.node, where), details, { cause: err });
         } finally {
           resume();
         }
         if (accepted !== true) {
           log.info(`[${t.node}] host key ${algorithm} ${fingerprint} of ${where} declined; not connecting`);
-          throw new LifeboatError('hostKeyRejected', `the host key of ${t.node} (${where}, ${fingerprint}) was declined`, details);
+          throw LifeboatError.saying('hostKeyRejected', msg('the host key of {0} ({1}, {2}) was declined', t.node, where, fingerprint), details);
         }
         const file = files[0] ?? path.join(this.ctx.home, '.ssh', 'known_hosts');
         await appendKnownHost(file, t.host, t.port, key);
@@ -465,7 +466,7 @@ function forward(jump: Client, settings: SshSettings): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     jump.forwardOut('127.0.0.1', 0, settings.host, settings.port, (err, stream) => {
       if (err) {
-        reject(new LifeboatError('hostUnreachable', `the jump host could not reach ${settings.host}:${settings.port}: ${err.message}`, {
+        reject(LifeboatError.saying('hostUnreachable', msg('the jump host could not reach {0}: {1}', `${settings.host}:${settings.port}`, err.message), {
           node: settings.name, host: settings.host, port: settings.port,
         }, { cause: err }));
       } else {

@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { globSync } from 'tinyglobby';
 import type * as SshConfigModule from 'ssh-config' with { 'resolution-mode': 'import' };
 import { LifeboatError } from '../../core/errors';
+import { msg } from '../../core/procedure/message';
 import type { NodeAddress } from '../../core/ports';
 import { matchPatternList } from './patterns';
 
@@ -133,7 +134,7 @@ async function walk(lines: readonly Line[], ctx: WalkContext, active: boolean): 
 }
 
 async function include(patterns: readonly string[], ctx: WalkContext): Promise<void> {
-  if (ctx.depth >= 16) throw new LifeboatError('invalidValue', 'ssh config: Include nested too deeply', { setting: 'Include' });
+  if (ctx.depth >= 16) throw LifeboatError.saying('invalidValue', msg('ssh config: Include nested too deeply'), { setting: 'Include' });
   for (const pattern of patterns) {
     const expanded = expandTilde(pattern, ctx.home);
     // Relative includes are relative to the including configuration's folder (~/.ssh by default).
@@ -190,7 +191,7 @@ function parsePort(value: string | undefined, what: string, node: string): numbe
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new LifeboatError('invalidValue', `ssh config for ${node}: ${what} "${value}" is not a TCP port`, { node, setting: what, value });
+    throw LifeboatError.saying('invalidValue', msg('ssh config for {0}: {1} "{2}" is not a TCP port', node, what, value), { node, setting: what, value });
   }
   return n;
 }
@@ -216,7 +217,7 @@ async function collect(candidates: readonly string[], configPath: string, o: Req
 /** `[user@]host[:port]` or `ssh://[user@]host[:port]`. */
 export function parseJumpSpec(spec: string): { host: string; port?: number; user?: string } {
   const m = /^(?:ssh:\/\/)?(?:([^@/]+)@)?(\[[^\]]+\]|[^:/@]+)(?::(\d+))?\/?$/.exec(spec.trim());
-  if (!m?.[2]) throw new LifeboatError('invalidValue', `ProxyJump "${spec}" is not [user@]host[:port]`, { setting: 'ProxyJump', value: spec });
+  if (!m?.[2]) throw LifeboatError.saying('invalidValue', msg('ProxyJump "{0}" is not [user@]host[:port]', spec), { setting: 'ProxyJump', value: spec });
   const host = m[2].replace(/^\[(.*)\]$/, '$1');
   return { host, ...(m[3] ? { port: parsePort(m[3], 'ProxyJump port', spec) } : {}), ...(m[1] ? { user: m[1] } : {}) };
 }
@@ -250,13 +251,13 @@ export async function resolveSshSettings(address: NodeAddress, options: SshConfi
   const jumpSpec = settings.jump;
   if (jumpSpec === undefined) return settings.settings;
   if (jumpSpec.includes(',')) {
-    throw new LifeboatError('invalidValue', `ssh config for ${address.name}: ProxyJump with several hops ("${jumpSpec}") is not supported; use one jump host`, { node: address.name, setting: 'ProxyJump', value: jumpSpec });
+    throw LifeboatError.saying('invalidValue', msg('ssh config for {0}: ProxyJump with several hops ("{1}") is not supported; use one jump host', address.name, jumpSpec), { node: address.name, setting: 'ProxyJump', value: jumpSpec });
   }
   const j = parseJumpSpec(jumpSpec);
   const jump = await resolveOne({ name: j.host, host: j.host, ...(j.port ? { port: j.port } : {}), ...(j.user ? { user: j.user } : {}) }, o);
   // A `Host *` ProxyJump also matches the jump host itself: that is "connect directly", not a second hop.
   if (jump.jump !== undefined && jump.jump !== jumpSpec) {
-    throw new LifeboatError('invalidValue', `ssh config for ${address.name}: the jump host ${j.host} has its own ProxyJump; only one hop is supported`, { node: address.name, setting: 'ProxyJump', value: jumpSpec });
+    throw LifeboatError.saying('invalidValue', msg('ssh config for {0}: the jump host {1} has its own ProxyJump; only one hop is supported', address.name, j.host), { node: address.name, setting: 'ProxyJump', value: jumpSpec });
   }
   return { ...settings.settings, proxyJump: jump.settings };
 }

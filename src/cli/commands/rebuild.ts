@@ -5,10 +5,10 @@
  * 1 failure, 2 usage error.
  */
 import {
-  declaredGuests, CancelledError, LifeboatError, loadInventory, minioAftermath, minioHostNode, monitoringAftermath, msg, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
+  declaredGuests, CancelledError, errorArg, LifeboatError, loadInventory, minioAftermath, minioHostNode, monitoringAftermath, msg, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
   type EnvironmentConfig, type Inventory, type Message, type StateStore,
 } from '../../core';
-import { render } from '../../shared/reportText';
+import { errorText, render } from '../../shared/reportText';
 import { confirm } from '../prompt';
 import { sleep } from '../../adapters/net/probe';
 import { createMinioStateStore } from '../../adapters/s3/minioStore';
@@ -128,11 +128,11 @@ async function readNodes(rt: CliRuntime, io: CliIo): Promise<{ inventory: Invent
   if (rt.nodes.length === 0) return { inventory: undefined, why: msg('The node that hosts MinIO was not checked: no Proxmox node is configured in the repository (proxmox_endpoint, monitoring.proxmox_nodes). If it is down, terraform apply will fail') };
   try {
     const inventory = await loadInventory({ nodes: rt.nodes, pool: rt.pool, log: rt.log, signal: rt.signal });
-    for (const n of inventory.nodes.filter((x) => !x.reachable)) io.err(t('Node {0} could not be read: {1}', n.node, n.error?.message ?? ''));
+    for (const n of inventory.nodes.filter((x) => !x.reachable)) io.err(t('Node {0} could not be read: {1}', n.node, n.error ? errorText(n.error, t) : ''));
     return { inventory };
   } catch (err) {
     if (CancelledError.is(err)) throw err;
-    return { inventory: undefined, why: msg('The node that hosts MinIO was not checked: the nodes could not be read ({0}). If it is down, terraform apply will fail', err instanceof Error ? err.message : String(err)) };
+    return { inventory: undefined, why: msg('The node that hosts MinIO was not checked: the nodes could not be read ({0}). If it is down, terraform apply will fail', errorArg(err)) };
   }
 }
 

@@ -16,6 +16,7 @@ import { confirmAndRun } from '../planRunner';
 import { confirm } from '../prompt';
 import { openRuntime } from '../runtime';
 import { describeError } from '../errors';
+import { errorText } from '../../shared/reportText';
 
 export interface RestoreVmOptions {
   readonly node?: string;
@@ -42,7 +43,7 @@ export async function restoreVmCommand(vmid: string, o: RestoreVmOptions, io: Cl
     }
     const linkDown = await copyLinkDown(vmid, o, io);
     const inventory = await loadInventory({ nodes: rt.nodes, pool: rt.pool, log: rt.log, signal: rt.signal });
-    for (const n of inventory.nodes.filter((x) => !x.reachable)) io.err(t('Node {0} could not be read: {1}', n.node, n.error?.message ?? ''));
+    for (const n of inventory.nodes.filter((x) => !x.reachable)) io.err(t('Node {0} could not be read: {1}', n.node, n.error ? errorText(n.error, t) : ''));
     const { plan, facts } = await planGuestRestore(
       { vmid, node: o.node, storage: o.storage, date: o.date, targetId: o.targetId, linkDown },
       { inventory, shell: (node) => rt.pool.shell(rt.nodes.find((n) => n.name === node) ?? { name: node, host: node }), probe: rt.probe, sleep, log: rt.log, declared: rt.discovery.environments.flatMap(declaredGuests), activeRestores, timing: timingFromEnv(io.env) },

@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseRunbook, type Runbook } from '../../core';
+import { destructiveReasonText, parseRunbook, translate, translateArg, type Runbook } from '../../core';
 import { ExitCode } from '../output';
 import { t } from '../l10n';
 import type { CliIo } from './environments';
@@ -51,7 +51,7 @@ function printHuman(rb: Runbook, io: CliIo): void {
     for (const p of step.prerequisites) io.out(`  ${t('Prerequisite')}: ${p}`);
     for (const c of step.commands) {
       const flags = [
-        c.destructive ? s.yellow(t('asks first ({0})', c.destructive)) : '',
+        c.destructive ? s.yellow(t('asks first ({0})', translateArg(destructiveReasonText(c.destructive), t))) : '',
         c.lifeboat && c.lifeboat.unsupported.length === 0 ? s.green(t('Lifeboat: {0}', c.lifeboat.command)) : '',
         c.placeholders.length ? t('asks for {0}', c.placeholders.map((p) => `<${p}>`).join(', ')) : '',
       ].filter(Boolean).join('  ');
@@ -61,5 +61,5 @@ function printHuman(rb: Runbook, io: CliIo): void {
     for (const e of step.expected) io.out(`  ${t('Expected')}: ${e}`);
     for (const w of step.warnings) io.out(`  ${s.yellow('!')} ${w}`);
   });
-  for (const l of rb.limits) io.err(t('Note: {0}', t(l.text, ...l.args)));
+  for (const l of rb.limits) io.err(t('Note: {0}', translate(l, t)));
 }

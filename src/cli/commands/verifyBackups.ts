@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
-  CancelledError, LifeboatError, loadInventory, readManifest, s3Credentials, stateLocation, verifyBackups, verifyJson, verifyLines, verifyMarkdown, writeManifest,
+  CancelledError, errorArg, LifeboatError, loadInventory, readManifest, s3Credentials, stateLocation, verifyBackups, verifyJson, verifyLines, verifyMarkdown, writeManifest,
   type EnvironmentConfig, type StateStoreLookup,
 } from '../../core';
 import { createMinioStateStore } from '../../adapters/s3/minioStore';
@@ -49,7 +49,7 @@ export async function verifyBackupsCommand(o: VerifyBackupsOptions, io: CliIo): 
         try {
           store = credentials ? createMinioStateStore({ location: stateLocation(env), credentials, labOnly: io.env.LIFEBOAT_LAB === '1', timeoutMs: Number(io.env.LIFEBOAT_S3_TIMEOUT_MS) || 5000 }) : undefined;
         } catch (err) {
-          store = { unavailable: err instanceof Error ? err.message : String(err) };
+          store = { unavailable: errorArg(err) };
         }
         stores.set(env.name, store);
       }

@@ -5,6 +5,7 @@
  */
 import type { EnvironmentConfig } from '../model/environment';
 import type { NetworkProbe, Sleep } from '../ports';
+import { msg, type Message } from '../procedure/message';
 
 export interface HealthResult {
   readonly service: 'minio' | 'prometheus' | 'prometheus-targets' | 'grafana' | 'alertmanager';
@@ -13,7 +14,7 @@ export interface HealthResult {
   /** HTTP status, or the network error code. */
   readonly observed: string;
   /** For Prometheus targets: how many are up out of how many. */
-  readonly detail?: string;
+  readonly detail?: Message;
   /**
    * For MinIO: not MinIO's health answer, but an S3 server's XML error (another S3 server, such as
    * radosgw, answers MinIO's path with `NoSuchBucket`): S3 is up. Any other answer is not S3.
@@ -72,9 +73,9 @@ export async function checkMonitoring(probe: NetworkProbe, vmIp: string, timeout
     try {
       const active = (JSON.parse(t.body) as { data?: { activeTargets?: { health?: string }[] } }).data?.activeTargets ?? [];
       const up = active.filter((x) => x.health === 'up').length;
-      targets = { service: 'prometheus-targets', url: targetsUrl, healthy: active.length > 0 && up === active.length, observed: 'HTTP 200', detail: `${up}/${active.length} up` };
+      targets = { service: 'prometheus-targets', url: targetsUrl, healthy: active.length > 0 && up === active.length, observed: 'HTTP 200', detail: msg('{0}/{1} up', up, active.length) };
     } catch {
-      targets = { service: 'prometheus-targets', url: targetsUrl, healthy: false, observed: 'HTTP 200', detail: 'unreadable JSON' };
+      targets = { service: 'prometheus-targets', url: targetsUrl, healthy: false, observed: 'HTTP 200', detail: msg('unreadable JSON') };
     }
   } else {
     targets = { service: 'prometheus-targets', url: targetsUrl, healthy: false, observed: 'status' in t ? `HTTP ${t.status}` : t.error };

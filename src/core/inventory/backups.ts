@@ -3,6 +3,7 @@
  * uses, what counts as stale, how backups map to guests.
  */
 import { LifeboatError } from '../errors';
+import { msg } from '../procedure/message';
 import type { DeclaredGuest } from '../model/environment';
 import { parseDay } from '../proxmox/validate';
 import type { Backup, BackupJob, Guest, Inventory, MatchedGuest, OrphanBackups, VmidSource } from './model';
@@ -40,19 +41,19 @@ export function backupsOf(inventory: Pick<Inventory, 'backups'>, vmid: number): 
  */
 export function chooseBackup(backups: readonly Backup[], vmid: number, date?: string): Backup {
   const all = backups.filter((b) => b.vmid === vmid).sort((a, b) => b.ctime - a.ctime);
-  if (all.length === 0) throw new LifeboatError('noBackup', `no backup of ${vmid} on any storage`, { vmid });
+  if (all.length === 0) throw LifeboatError.saying('noBackup', msg('no backup of {0} on any storage', vmid), { vmid });
   // A snapshot the Proxmox Backup Server failed to verify is never chosen on its own, and a
   // Lifeboat safety point (the state a previous restore replaced) only when nothing else exists.
   const verified = all.filter((b) => b.verification !== 'failed');
   const regular = verified.filter((b) => !isSafetyPoint(b));
   const mine = regular.length > 0 ? regular : verified;
-  if (mine.length === 0) throw new LifeboatError('backupCorrupt', `every backup of ${vmid} failed its last verification`, { vmid });
+  if (mine.length === 0) throw LifeboatError.saying('backupCorrupt', msg('every backup of {0} failed its last verification', vmid), { vmid });
   if (date === undefined) return mine[0]!;
   parseDay(date);
   const sameDay = mine.filter((b) => backupDay(b) === date);
   if (sameDay.length === 0) {
     const days = [...new Set(mine.map(backupDay))];
-    throw new LifeboatError('noBackupOnDate', `no backup of ${vmid} on ${date}; backups exist on ${days.join(', ')}`, { vmid, date, available: days.join(', ') });
+    throw LifeboatError.saying('noBackupOnDate', msg('no backup of {0} on {1}; backups exist on {2}', vmid, date, days.join(', ')), { vmid, date, available: days.join(', ') });
   }
   return sameDay[0]!;
 }

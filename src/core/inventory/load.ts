@@ -3,7 +3,8 @@
  * /cluster/resources, storages with free space, the backups on every storage that holds backups,
  * and the backup jobs. A node that cannot be read is reported as such; the others still load.
  */
-import { CancelledError, LifeboatError, throwIfAborted } from '../errors';
+import { CancelledError, LifeboatError, errorArg, throwIfAborted } from '../errors';
+import { msg } from '../procedure/message';
 import type { LogSink, NodeAddress, NodeShell, NodeShellPool } from '../ports';
 import { pvesh } from '../proxmox/commands';
 import {
@@ -28,14 +29,14 @@ export async function runJson<T>(shell: NodeShell, spec: CommandSpec, schema: z.
   const line = commandLine(spec);
   const result = await shell.exec(line, { signal });
   if (result.code !== 0) {
-    throw new LifeboatError('remoteCommandFailed', `${line} failed on ${shell.node} (exit ${result.code ?? 'none'}): ${result.stderr.trim()}`, {
+    throw LifeboatError.saying('remoteCommandFailed', msg('{0} failed on {1} (exit {2}): {3}', line, shell.node, result.code ?? 'none', result.stderr.trim()), {
       node: shell.node, command: line, exitCode: result.code ?? undefined, stderr: result.stderr.trim().slice(0, 500),
     });
   }
   try {
     return parseJson(schema, result.stdout);
   } catch (err) {
-    throw new LifeboatError('unexpectedOutput', `${line} on ${shell.node} printed something Lifeboat cannot read: ${err instanceof Error ? err.message : String(err)}`, { node: shell.node, command: line }, { cause: err });
+    throw LifeboatError.saying('unexpectedOutput', msg('{0} on {1} printed something Lifeboat cannot read: {2}', line, shell.node, errorArg(err)), { node: shell.node, command: line }, { cause: err });
   }
 }
 
@@ -101,7 +102,8 @@ async function loadNode(address: NodeAddress, options: LoadInventoryOptions): Pr
       if (r.status === 'fulfilled') return [];
       const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
       options.log.warn(`${node}: storage ${backupStorages[i]!.id} could not be listed: ${message}`);
-      return [{ storage: backupStorages[i]!.id, message }];
+      const text = LifeboatError.is(r.reason) ? r.reason.text : undefined;
+      return [{ storage: backupStorages[i]!.id, message, ...(text ? { text } : {}) }];
     });
     const guests = resources
       .filter((r) => (r.type === 'qemu' || r.type === 'lxc') && r.vmid !== undefined)
@@ -128,7 +130,8 @@ async function loadNode(address: NodeAddress, options: LoadInventoryOptions): Pr
     const reason = LifeboatError.is(err) ? err.reason : 'hostUnreachable';
     const message = err instanceof Error ? err.message : String(err);
     options.log.warn(`${node}: not read (${reason}): ${message}`);
-    return { inventory: { node, reachable: false, error: { reason, message }, storages: [], unreadableStorages: [] }, guests: [], backups: [], jobs: [] };
+    const text = LifeboatError.is(err) ? err.text : undefined;
+    return { inventory: { node, reachable: false, error: { reason, message, ...(text ? { text } : {}) }, storages: [], unreadableStorages: [] }, guests: [], backups: [], jobs: [] };
   }
 }
 

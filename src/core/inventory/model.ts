@@ -4,6 +4,7 @@
  */
 import type { DeclaredGuest } from '../model/environment';
 import type { GuestType } from '../proxmox/commands';
+import type { Message } from '../procedure/message';
 
 export interface Guest {
   readonly vmid: number;
@@ -66,11 +67,11 @@ export interface BackupJob {
 export interface NodeInventory {
   readonly node: string;
   readonly reachable: boolean;
-  /** Why the node could not be read (a LifeboatError reason), when not reachable. */
-  readonly error: { reason: string; message: string } | undefined;
+  /** Why the node could not be read (a LifeboatError reason; `text`, its sentence to translate), when not reachable. */
+  readonly error: { reason: string; message: string; text?: Message } | undefined;
   readonly storages: readonly Storage[];
   /** Backup storages whose listing failed (a stale NFS mount, a PBS server down); the rest loaded. */
-  readonly unreadableStorages: readonly { readonly storage: string; readonly message: string }[];
+  readonly unreadableStorages: readonly { readonly storage: string; readonly message: string; readonly text?: Message }[];
 }
 
 export interface Inventory {

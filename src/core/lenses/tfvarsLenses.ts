@@ -9,7 +9,7 @@
 import { guestRpoHours, isStale, matchGuests, newestBackup, restoreNodeFor, usableBackups, type MatchOptions, type Verdict } from '../inventory/backups';
 import type { Backup, Inventory, MatchedGuest } from '../inventory/model';
 import type { TfvarsOutline } from '../config/tfvars';
-import { msg, type Message } from '../procedure/message';
+import { msg, translate, type Message } from '../procedure/message';
 
 export interface LensSpec {
   /** Zero-based line. */
@@ -43,7 +43,7 @@ export interface LensContext {
 
 /** The title as the operator reads it, with the surface's translation function. */
 export function lensTitle(spec: Pick<LensSpec, 'title'>, t: (text: string, ...args: (string | number)[]) => string): string {
-  return spec.title.map((m) => t(m.text, ...m.args)).join(', ');
+  return spec.title.map((m) => translate(m, t)).join(', ');
 }
 
 export function ageText(epochSeconds: number, now: Date): { value: number; unit: 'min' | 'h' | 'd' } {

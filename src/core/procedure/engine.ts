@@ -11,7 +11,8 @@ import type { Plan, RunReport, StepContext, StepOutcome } from './types';
 export interface RunOptions {
   readonly signal: AbortSignal;
   readonly log: LogSink;
-  readonly onProgress?: (p: { stepId: string; stepIndex: number; stepCount: number; message?: string; fraction?: number }) => void;
+  /** `message`: the step's title when it starts, then what the step reports; sentences for the surface to translate. */
+  readonly onProgress?: (p: { stepId: string; stepIndex: number; stepCount: number; message?: Message; fraction?: number }) => void;
   readonly onStep?: (outcome: StepOutcome, index: number) => void;
   readonly now?: () => Date;
   /** Called when a run fails or is cancelled after changes, to describe the state left behind. */
@@ -63,7 +64,7 @@ async function runSteps(plan: Plan, options: RunOptions, now: () => Date): Promi
     const stepStarted = now();
     options.log.info(`[${plan.id}] step ${index + 1}/${plan.steps.length} ${step.id}: ${english(step.title)}`);
     for (const c of step.commands) options.log.info(`[${plan.id}]   $ ${c}`);
-    options.onProgress?.({ stepId: step.id, stepIndex: index, stepCount: plan.steps.length, message: english(step.title) });
+    options.onProgress?.({ stepId: step.id, stepIndex: index, stepCount: plan.steps.length, message: step.title });
     const ctx: StepContext = {
       signal: options.signal,
       log: options.log,

@@ -9,8 +9,8 @@ import type { Message } from './message';
 export interface StepContext {
   readonly signal: AbortSignal;
   readonly log: LogSink;
-  /** Progress inside the step: a message and/or a fraction 0..1 of the step. */
-  report(progress: { message?: string; fraction?: number }): void;
+  /** Progress inside the step: a sentence (translated by the surface) and/or a fraction 0..1 of the step. */
+  report(progress: { message?: Message; fraction?: number }): void;
   /** Facts for the report (backup used, safety point, task id…); later steps can read them. */
   readonly facts: Map<string, string>;
 }

@@ -3,6 +3,7 @@
  * (then quoted by shell.ts): a value that does not match is refused with `invalidValue`.
  */
 import { LifeboatError } from '../errors';
+import { english, msg, type Message } from '../procedure/message';
 
 export const VMID_RE = /^[1-9][0-9]{2,8}$/;
 /** pve-storage-id: starts with a letter, then letters, digits, `-`, `_`, `.`. */
@@ -17,34 +18,34 @@ export const PBS_VOLID_RE = /^([a-z][a-z0-9\-_.]*[a-z0-9]):backup\/(vm|ct)\/([1-
 export const UPID_RE = /^UPID:[a-zA-Z0-9-]+:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:[a-z]+:[^:\s]*:[^:\s]+:$/;
 export const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-function invalid(field: string, value: unknown, expected: string): LifeboatError {
-  return new LifeboatError('invalidValue', `${field} ${JSON.stringify(value)} is not valid: expected ${expected}`, { field, value: String(value), expected });
+function invalid(field: string, value: unknown, expected: Message): LifeboatError {
+  return LifeboatError.saying('invalidValue', msg('{0} {1} is not valid: expected {2}', field, JSON.stringify(value) ?? String(value), expected), { field, value: String(value), expected: english(expected) });
 }
 
 export function parseVmid(value: unknown, field = 'VMID'): number {
   // No trimming: a value that is not exactly a VMID is refused, never repaired.
   const text = typeof value === 'number' ? String(value) : String(value ?? '');
-  if (!VMID_RE.test(text)) throw invalid(field, value, 'a number from 100 to 999999999');
+  if (!VMID_RE.test(text)) throw invalid(field, value, msg('a number from 100 to 999999999'));
   return Number(text);
 }
 
 export function checkStorageId(value: string, field = 'storage'): string {
-  if (!STORAGE_ID_RE.test(value)) throw invalid(field, value, 'a Proxmox storage id such as local or local-lvm');
+  if (!STORAGE_ID_RE.test(value)) throw invalid(field, value, msg('a Proxmox storage id such as local or local-lvm'));
   return value;
 }
 
 export function checkNodeName(value: string): string {
-  if (!NODE_RE.test(value)) throw invalid('node', value, 'a Proxmox node name');
+  if (!NODE_RE.test(value)) throw invalid('node', value, msg('a Proxmox node name'));
   return value;
 }
 
 export function checkVolid(value: string): string {
-  if (!DIR_VOLID_RE.test(value) && !PBS_VOLID_RE.test(value)) throw invalid('volume', value, 'a vzdump backup volume id');
+  if (!DIR_VOLID_RE.test(value) && !PBS_VOLID_RE.test(value)) throw invalid('volume', value, msg('a vzdump backup volume id'));
   return value;
 }
 
 export function checkUpid(value: string): string {
-  if (!UPID_RE.test(value)) throw invalid('task', value, 'a Proxmox task id (UPID)');
+  if (!UPID_RE.test(value)) throw invalid('task', value, msg('a Proxmox task id (UPID)'));
   return value;
 }
 
@@ -54,7 +55,7 @@ export function parseDay(value: string): { year: number; month: number; day: num
   const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [NaN, NaN, NaN];
   const probe = new Date(Date.UTC(y, mo - 1, d));
   if (!m || probe.getUTCFullYear() !== y || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d) {
-    throw invalid('date', value, 'a day written YYYY-MM-DD, e.g. 2026-11-21');
+    throw invalid('date', value, msg('a day written YYYY-MM-DD, e.g. 2026-11-21'));
   }
   return { year: y, month: mo, day: d };
 }

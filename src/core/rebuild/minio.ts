@@ -441,7 +441,7 @@ export async function waitForS3(probe: NetworkProbe, endpoint: string, timing: M
     if (ctx.signal.aborted) throw new CancelledError();
     last = await checkMinio(probe, endpoint, 3000, ctx.signal);
     ctx.log.info(`  health ${attempt}/${timing.attempts}: ${last.observed}${last.healthy ? '' : last.s3 ? ' (S3 error reply: S3 is up)' : /^HTTP /.test(last.observed) ? ' (not an S3 reply)' : ''}`);
-    ctx.report({ fraction: attempt / timing.attempts, message: `${attempt}/${timing.attempts}: ${last.observed}` });
+    ctx.report({ fraction: attempt / timing.attempts, message: msg('try {0} of {1}: {2}', attempt, timing.attempts, last.observed) });
     if (last.healthy || last.s3) return { result: last, attempts: attempt, up: true };
     if (attempt < timing.attempts) {
       await sleep(delay, ctx.signal);

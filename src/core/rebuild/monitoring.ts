@@ -9,7 +9,7 @@ import { CancelledError, LifeboatError } from '../errors';
 import { checkMonitoring, type HealthResult } from '../health/health';
 import type { EnvironmentConfig } from '../model/environment';
 import type { LogSink, NetworkProbe, Sleep, TerraformRunner } from '../ports';
-import { msg, type Message } from '../procedure/message';
+import { english, joinedMessages, msg, type Message } from '../procedure/message';
 import type { Plan, Step } from '../procedure/types';
 import { planGuestRestore, restoreAftermath, type GuestRestoreDeps, type GuestRestoreFacts } from '../restore/guestRestore';
 import { errorSummary, runTerraform, terraformLine } from '../state/terraform';
@@ -147,18 +147,20 @@ function healthStep(vmIp: string, deps: MonitoringRebuildDeps, timing: Monitorin
         if (ctx.signal.aborted) throw new CancelledError();
         results = await checkMonitoring(deps.probe, vmIp, 3000, ctx.signal);
         const core = results.filter((r) => r.service !== 'prometheus-targets');
-        ctx.report({ fraction: attempt / timing.attempts, message: results.map((r) => `${r.service} ${r.healthy ? 'ok' : r.observed}`).join(', ') });
+        const healthy = results.filter((r) => r.healthy).map((r) => r.service).join(', ');
+        const notYet = results.filter((r) => !r.healthy).map((r) => `${r.service} (${r.observed})`).join(', ');
+        ctx.report({ fraction: attempt / timing.attempts, message: msg('try {0} of {1}: healthy: {2}; not yet: {3}', attempt, timing.attempts, healthy || '—', notYet || '—') });
         if (core.every((r) => r.healthy) && results.every((r) => r.healthy || r.service === 'prometheus-targets')) break;
         if (attempt < timing.attempts) await deps.sleep(timing.delayMs, ctx.signal);
       }
       for (const r of results) {
-        ctx.facts.set(`health.${r.service}`, `${r.healthy ? 'healthy: ' : NOT_HEALTHY}${r.observed}${r.detail ? ` (${r.detail})` : ''} — ${r.url}`);
-        ctx.log.info(`  ${r.healthy ? '✓' : '✗'} ${r.service}: ${r.observed}${r.detail ? ` (${r.detail})` : ''}`);
+        ctx.facts.set(`health.${r.service}`, `${r.healthy ? 'healthy: ' : NOT_HEALTHY}${r.observed}${r.detail ? ` (${english(r.detail)})` : ''} — ${r.url}`);
+        ctx.log.info(`  ${r.healthy ? '✓' : '✗'} ${r.service}: ${r.observed}${r.detail ? ` (${english(r.detail)})` : ''}`);
       }
       const core = results.filter((r) => r.service !== 'prometheus-targets');
       const bad = core.filter((r) => !r.healthy);
       if (bad.length) {
-        throw LifeboatError.saying('unreachableAfterRestore', msg('Not healthy after {0} tries: {1}. The VM is there; check these services on it (systemctl status, their logs), then Check Monitoring Health again', timing.attempts, bad.map((r) => `${r.service} (${r.observed} at ${r.url})`).join(', ')), { vmIp });
+        throw LifeboatError.saying('unreachableAfterRestore', msg('Not healthy after {0} tries: {1}. The VM is there; check these services on it (systemctl status, their logs), then Check Monitoring Health again', timing.attempts, joinedMessages(bad.map((r) => msg('{0} ({1} at {2})', r.service, r.observed, r.url)), 'comma')), { vmIp });
       }
       const targets = results.find((r) => r.service === 'prometheus-targets');
       return targets && !targets.healthy

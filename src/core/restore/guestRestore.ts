@@ -4,7 +4,7 @@
  * exact commands; `runPlan` executes it. In place: stop, real safety point (vzdump), overwrite,
  * start, reachability check. To a new VMID: the original is untouched.
  */
-import { CancelledError, LifeboatError, throwIfAborted } from '../errors';
+import { CancelledError, LifeboatError, errorArg, throwIfAborted } from '../errors';
 import type { DeclaredGuest } from '../model/environment';
 import type { LogSink, NetworkProbe, NodeShell, Sleep } from '../ports';
 import { backupVolume, guest as guestCmd, pvesh, quickIntegrityCommand, restoreCommand, volumePath, vzdumpCommand, type GuestType } from '../proxmox/commands';
@@ -14,7 +14,7 @@ import { checkNodeName, checkStorageId, parseDay, parseVmid } from '../proxmox/v
 import { loadInventory, runJson } from '../inventory/load';
 import { SAFETY_POINT_NOTE, backupDay, backupsOf, chooseBackup, isSafetyPoint, matchGuests } from '../inventory/backups';
 import type { Backup, Guest, Inventory, Storage } from '../inventory/model';
-import { msg, type Message } from '../procedure/message';
+import { msg, type Message, type MessageArg } from '../procedure/message';
 import type { Plan, Step, StepContext } from '../procedure/types';
 import { disksOf, parseConfigText, staticAddress } from './guestConfig';
 import { defaultTaskTiming, followTask, launchTask, type Launched, type TaskTiming } from './tasks';
@@ -111,43 +111,43 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
   // The node, from what was loaded earlier (possibly hours ago)…
   const cached = deps.inventory;
   const node = request.node ?? cached.guests.find((g) => g.vmid === vmid)?.node ?? backupsOf(cached, vmid)[0]?.node;
-  if (!node) throw new LifeboatError('noBackup', `no backup of ${vmid} on any storage, and no guest ${vmid} on any node`, { vmid });
+  if (!node) throw LifeboatError.saying('noBackup', msg('no backup of {0} on any storage, and no guest {0} on any node', vmid), { vmid });
   // …then everything else from what that node says now: a guest started or stopped since, a backup
   // made or pruned, storage filled up. `/cluster/resources` covers every node of the cluster.
   const shell = deps.shell(node);
   const inv = await loadInventory({ nodes: [{ name: node, host: node }], pool: { shell: () => shell, dispose: () => undefined }, log: deps.log });
   const nodeInv = inv.nodes.find((n) => n.node === node);
   if (!nodeInv?.reachable) {
-    throw new LifeboatError('hostUnreachable', `node ${node} could not be read: ${nodeInv?.error?.message ?? 'not in the inventory'}`, { node });
+    throw LifeboatError.saying('hostUnreachable', msg('node {0} could not be read: {1}', node, nodeInv?.error ? nodeErrorArg(nodeInv.error) : msg('not in the inventory')), { node });
   }
 
   const existing = inv.guests.find((g) => g.vmid === vmid);
   const targetExisting = inPlace ? existing : inv.guests.find((g) => g.vmid === targetId);
   if (!inPlace && targetExisting) {
-    throw new LifeboatError('vmidInUse', `VMID ${targetId} is already used by ${targetExisting.name ?? targetExisting.type} on ${targetExisting.node}; choose a free id`, { vmid: targetId, node: targetExisting.node });
+    throw LifeboatError.saying('vmidInUse', msg('VMID {0} is already used by {1} on {2}; choose a free id', targetId, targetExisting.name ?? targetExisting.type, targetExisting.node), { vmid: targetId, node: targetExisting.node });
   }
   if (inPlace && existing && existing.node !== node) {
-    throw new LifeboatError('vmidInUse', `guest ${vmid} lives on ${existing.node}, not on ${node}: restore it in place on ${existing.node}, or to a new VMID on ${node}`, { vmid, node: existing.node });
+    throw LifeboatError.saying('vmidInUse', msg('guest {0} lives on {1}, not on {2}: restore it in place on {1}, or to a new VMID on {2}', vmid, existing.node, node), { vmid, node: existing.node });
   }
 
   // Backups this node can read: its own storages, shared ones included.
   const readable = inv.backups.filter((b) => b.node === node || isShared(inv, b));
   const backup = request.volid
-    ? readable.find((b) => b.volid === request.volid) ?? raise(new LifeboatError('noBackup', `backup ${request.volid} is not visible from node ${node}`, { vmid, volid: request.volid, node }))
+    ? readable.find((b) => b.volid === request.volid) ?? raise(LifeboatError.saying('noBackup', msg('backup {0} is not visible from node {1}', request.volid, node), { vmid, volid: request.volid, node }))
     : chooseBackup(readable, vmid, request.date);
   const previousBackup = previousUsable(readable, backup);
-  const corrupt = (message: string) => new LifeboatError('backupCorrupt', withPrevious(message, previousBackup), { vmid, volid: backup.volid, previousVolid: previousBackup?.volid, previousDay: previousBackup?.byDate ? previousBackup.day : undefined });
+  const corrupt = (damage: Message) => LifeboatError.saying('backupCorrupt', withPrevious(damage, previousBackup), { vmid, volid: backup.volid, previousVolid: previousBackup?.volid, previousDay: previousBackup?.byDate ? previousBackup.day : undefined });
   const type = backup.type;
   if (existing && existing.type !== type) {
-    throw new LifeboatError('vmidInUse', `VMID ${vmid} is a ${existing.type === 'qemu' ? 'VM' : 'container'} but the backup is a ${type === 'qemu' ? 'VM' : 'container'}`, { vmid });
+    throw LifeboatError.saying('vmidInUse', existing.type === 'qemu' ? msg('VMID {0} is a VM but the backup is a container', vmid) : msg('VMID {0} is a container but the backup is a VM', vmid), { vmid });
   }
-  if (backup.sizeBytes <= 0 && !backup.pbs) throw corrupt(`backup ${backup.volid} is empty (0 bytes)`);
-  if (backup.verification === 'failed') throw corrupt(`backup ${backup.volid} failed its last PBS verification`);
+  if (backup.sizeBytes <= 0 && !backup.pbs) throw corrupt(msg('backup {0} is empty (0 bytes)', backup.volid));
+  if (backup.verification === 'failed') throw corrupt(msg('backup {0} failed its last PBS verification', backup.volid));
   if (deps.activeRestores.has(targetId)) {
-    throw new LifeboatError('restoreInProgress', `a restore of ${targetId} is already running in this window`, { vmid: targetId });
+    throw LifeboatError.saying('restoreInProgress', msg('a restore of {0} is already running in this window', targetId), { vmid: targetId });
   }
   if (targetExisting?.lock) {
-    throw new LifeboatError('guestLocked', `guest ${targetId} is locked (${targetExisting.lock}); another operation is running on it`, { vmid: targetId, lock: targetExisting.lock });
+    throw LifeboatError.saying('guestLocked', msg('guest {0} is locked ({1}); another operation is running on it', targetId, targetExisting.lock), { vmid: targetId, lock: targetExisting.lock });
   }
 
   await refuseConcurrentRestore(shell, node, targetId);
@@ -187,19 +187,24 @@ export async function planGuestRestore(request: GuestRestoreRequest, deps: Guest
   if (targetStorage && !needs.has(targetStorage)) needs.set(targetStorage, 0);
   for (const [storageId, needed] of needs) {
     const s = nodeStorages.find((x) => x.id === storageId);
-    if (!s) throw new LifeboatError('storageMissing', `storage ${storageId} does not exist on ${node}`, { node, storage: storageId });
+    if (!s) throw LifeboatError.saying('storageMissing', msg('storage {0} does not exist on {1}', storageId, node), { node, storage: storageId });
     const wanted = type === 'qemu' ? 'images' : 'rootdir';
-    if (!s.content.includes(wanted)) throw new LifeboatError('storageMissing', `storage ${storageId} on ${node} does not hold ${type === 'qemu' ? 'VM disks' : 'container volumes'}`, { node, storage: storageId });
+    if (!s.content.includes(wanted)) {
+      throw LifeboatError.saying('storageMissing', type === 'qemu' ? msg('storage {0} on {1} does not hold VM disks', storageId, node) : msg('storage {0} on {1} does not hold container volumes', storageId, node), { node, storage: storageId });
+    }
     // In place, the old disks are replaced: their space comes back, on the storage that holds them.
     const reclaim = reclaimable.get(storageId) ?? 0;
     if (s.availBytes + reclaim < needed) {
-      throw new LifeboatError('storageFull', `storage ${storageId} on ${node} has ${gib(s.availBytes)} free${reclaim > 0 ? ` (plus ${gib(reclaim)} of the disks it replaces)` : ''}; the backup's disks need ${gib(needed)}`, { node, storage: storageId, avail: s.availBytes, needed });
+      const text = reclaim > 0
+        ? msg('storage {0} on {1} has {2} free (plus {3} of the disks it replaces); the backup\'s disks need {4}', storageId, node, gib(s.availBytes), gib(reclaim), gib(needed))
+        : msg('storage {0} on {1} has {2} free; the backup\'s disks need {3}', storageId, node, gib(s.availBytes), gib(needed));
+      throw LifeboatError.saying('storageFull', text, { node, storage: storageId, avail: s.availBytes, needed });
     }
   }
 
   const safetyStorage = inPlace && existing ? chooseSafetyStorage(nodeStorages, existing, backupsOf(inv, vmid)) : undefined;
   if (inPlace && existing && !safetyStorage) {
-    throw new LifeboatError('storageFull', `no backup storage on ${node} has room for a safety backup of ${vmid} (about ${gib(safetyEstimate(existing, backupsOf(inv, vmid)))} needed)`, { node, vmid });
+    throw LifeboatError.saying('storageFull', msg('no backup storage on {0} has room for a safety backup of {1} (about {2} needed)', node, vmid, gib(safetyEstimate(existing, backupsOf(inv, vmid)))), { node, vmid });
   }
 
   // The tfvars entry of the guest: by an explicit VMID, by the name of the guest the node runs, or —
@@ -241,9 +246,20 @@ function previousUsable(readable: readonly Backup[], chosen: Backup): GuestResto
   return { volid: older.volid, day, ctime: older.ctime, byDate };
 }
 
-function withPrevious(message: string, previous: GuestRestoreFacts['previousBackup']): string {
-  if (!previous) return `${message}; no older usable backup was found`;
-  return `${message}; the previous backup is ${previous.volid} (${formatTime(previous.ctime)})${previous.byDate ? `: restore it with --date ${previous.day}` : ''}`;
+/**
+ * A damaged backup's sentence, then the previous usable one (and the --date that picks it) or that
+ * there is none. The damage stays the first argument: a surface that offers the previous backup
+ * in its own way says the damage alone (src/shared/errorText.ts).
+ */
+function withPrevious(damage: Message, previous: GuestRestoreFacts['previousBackup']): Message {
+  if (!previous) return msg('{0}; no older usable backup was found', damage);
+  if (previous.byDate) return msg('{0}; the previous backup is {1} ({2}): restore it with --date {3}', damage, previous.volid, formatTime(previous.ctime), previous.day);
+  return msg('{0}; the previous backup is {1} ({2})', damage, previous.volid, formatTime(previous.ctime));
+}
+
+/** Why a node could not be read, as a sentence when the inventory kept one. */
+function nodeErrorArg(error: NonNullable<Inventory['nodes'][number]['error']>): MessageArg {
+  return error.text ?? error.message;
 }
 
 function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRestoreTiming): Plan {
@@ -306,7 +322,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
         if (r.code !== 0) {
           if (f.previousBackup) ctx.facts.set('previousBackup', f.previousBackup.volid);
           if (f.previousBackup?.byDate) ctx.facts.set('previousBackupDay', f.previousBackup.day);
-          throw new LifeboatError('backupCorrupt', withPrevious(`integrity check of ${f.backup.volid} failed (exit ${r.code ?? 'none'}): ${(r.stderr || r.stdout).trim()}`, f.previousBackup), {
+          throw LifeboatError.saying('backupCorrupt', withPrevious(msg('integrity check of {0} failed (exit {1}): {2}', f.backup.volid, r.code ?? 'none', (r.stderr || r.stdout).trim()), f.previousBackup), {
             volid: f.backup.volid, previousVolid: f.previousBackup?.volid, previousDay: f.previousBackup?.byDate ? f.previousBackup.day : undefined,
           });
         }
@@ -372,11 +388,11 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
           // A cancel stops here: the backup keeps running on the node, the guest stays as it is.
           if (CancelledError.is(err) || ctx.signal.aborted) throw new CancelledError();
           await restartAfterFailedSafetyPoint(ctx);
-          throw new LifeboatError('safetyPointFailed', `the safety backup failed: ${err instanceof Error ? err.message : String(err)}`, { vmid: f.vmid, node: f.node }, { cause: err });
+          throw LifeboatError.saying('safetyPointFailed', msg('the safety backup failed: {0}', errorArg(err)), { vmid: f.vmid, node: f.node }, { cause: err });
         }
         if (!volid) {
           await restartAfterFailedSafetyPoint(ctx);
-          throw new LifeboatError('safetyPointFailed', 'the safety backup ended without naming its archive', { vmid: f.vmid, node: f.node });
+          throw LifeboatError.saying('safetyPointFailed', msg('the safety backup ended without naming its archive'), { vmid: f.vmid, node: f.node });
         }
         // vzdump names a file archive by its path and a PBS one relative to the datastore.
         const safetyVolid = /^[a-z][a-z0-9\-_.]*:backup\//i.test(volid) ? volid : volid.startsWith('/') ? `${f.safetyStorage}:backup/${volid.split('/').pop()}` : `${f.safetyStorage}:backup/${volid}`;
@@ -426,7 +442,7 @@ function buildPlan(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: GuestRe
         const done = await followTask(shell, task.upid, {
           node: f.node, signal: ctx.signal, log: ctx.log, sleep: deps.sleep, timing,
           onLine: (line) => ctx.log.info(`  ${line}`),
-          onFraction: (fraction) => ctx.report({ fraction, message: `${Math.round(fraction * 100)}%` }),
+          onFraction: (fraction) => ctx.report({ fraction }),
           onReattach: () => countReattach(ctx),
         });
         ctx.facts.set('restored', 'true');
@@ -528,16 +544,16 @@ function recheckStep(f: GuestRestoreFacts, shell: NodeShell, label: string): Ste
     async run(ctx) {
       const rows = await runJson(shell, read, z.array(ClusterResourceSchema), ctx.signal);
       const now = rows.find((r) => r.vmid === f.targetId && (r.type === 'qemu' || r.type === 'lxc'));
-      let change: string | undefined;
-      if (planned && !now) change = `guest ${f.targetId} no longer exists`;
-      else if (!planned && now) change = `VMID ${f.targetId} is now used by ${now.name ?? now.type} on ${now.node ?? '?'}`;
+      let change: Message | undefined;
+      if (planned && !now) change = msg('guest {0} no longer exists', f.targetId);
+      else if (!planned && now) change = msg('VMID {0} is now used by {1} on {2}', f.targetId, now.name ?? now.type, now.node ?? '?');
       else if (planned && now) {
-        if ((now.node ?? f.node) !== planned.node) change = `guest ${f.targetId} is now on ${now.node}, not on ${planned.node}`;
-        else if (now.lock) change = `guest ${f.targetId} is now locked (${now.lock})`;
-        else if (state(now.status) !== state(planned.status)) change = `guest ${f.targetId} is now ${now.status ?? 'unknown'}; it was ${planned.status} when the plan was made`;
+        if ((now.node ?? f.node) !== planned.node) change = msg('guest {0} is now on {1}, not on {2}', f.targetId, now.node ?? '?', planned.node);
+        else if (now.lock) change = msg('guest {0} is now locked ({1})', f.targetId, now.lock);
+        else if (state(now.status) !== state(planned.status)) change = msg('guest {0} is now {1}; it was {2} when the plan was made', f.targetId, now.status ?? 'unknown', planned.status);
       }
       if (change) {
-        throw new LifeboatError('planOutdated', `${change}: the plan no longer fits, nothing was changed; plan the restore again`, { vmid: f.targetId, node: f.node });
+        throw LifeboatError.saying('planOutdated', msg('{0}: the plan no longer fits, nothing was changed; plan the restore again', change), { vmid: f.targetId, node: f.node });
       }
       return now ? msg('{0} {1} is {2}, as planned', label, f.targetId, now.status ?? '?') : msg('VMID {0} is still free', f.targetId);
     },
@@ -612,7 +628,7 @@ function reachabilityStep(f: GuestRestoreFacts, deps: GuestRestoreDeps, timing: 
         await deps.sleep(Math.min(timing.pollMs * 2, 3000), ctx.signal);
       }
       ctx.facts.set('reachability', 'failed');
-      throw new LifeboatError('unreachableAfterRestore', `the guest was restored and started but did not answer on port ${timing.sshPort} (${tried.join(', ') || 'no address known'}) within ${Math.round(timing.bootTimeoutMs / 1000)} s`, { vmid: f.targetId });
+      throw LifeboatError.saying('unreachableAfterRestore', msg('the guest was restored and started but did not answer on port {0} ({1}) within {2} s', timing.sshPort, tried.join(', ') || msg('no address known'), Math.round(timing.bootTimeoutMs / 1000)), { vmid: f.targetId });
     },
   };
 }
@@ -666,7 +682,7 @@ async function refuseConcurrentRestore(shell: NodeShell, node: string, vmid: num
   const tasks = await runJson(shell, pvesh.tasks(node, vmid), TaskListSchema, undefined);
   const running = tasks.find((t) => (t.type === 'qmrestore' || t.type === 'vzrestore' || t.type === 'vzdump') && t.id === String(vmid) && (t.status === undefined || t.status === 'running') && t.endtime === undefined);
   if (running) {
-    throw new LifeboatError('restoreInProgress', `task ${running.upid} (${running.type}) is running for ${vmid} on ${node}; wait for it to end`, { vmid, node, upid: running.upid });
+    throw LifeboatError.saying('restoreInProgress', msg('task {0} ({1}) is running for {2} on {3}; wait for it to end', running.upid, running.type, vmid, node), { vmid, node, upid: running.upid });
   }
 }
 
@@ -691,7 +707,7 @@ async function mustRun(shell: NodeShell, spec: Parameters<typeof commandLine>[0]
   const line = commandLine(spec);
   const r = await shell.exec(line, { signal });
   if (r.code !== 0) {
-    throw new LifeboatError('remoteCommandFailed', `${line} failed on ${node} (exit ${r.code ?? 'none'}): ${(r.stderr || r.stdout).trim()}`, { node, command: line, exitCode: r.code ?? undefined });
+    throw LifeboatError.saying('remoteCommandFailed', msg('{0} failed on {1} (exit {2}): {3}', line, node, r.code ?? 'none', (r.stderr || r.stdout).trim()), { node, command: line, exitCode: r.code ?? undefined });
   }
   return r.stdout;
 }

@@ -4,6 +4,7 @@
  * reconnect.
  */
 import { CancelledError, LifeboatError, throwIfAborted } from '../errors';
+import { msg } from '../procedure/message';
 import type { LogSink, NodeShell, Sleep } from '../ports';
 import { pvesh } from '../proxmox/commands';
 import { TaskListSchema, TaskLogSchema, TaskStatusSchema } from '../proxmox/records';
@@ -75,7 +76,7 @@ export async function launchTask(shell: NodeShell, spec: CommandSpec, opts: Laun
     since = Number(epochLine);
     pid = Number(pidLine);
     if (started.code !== 0 || !Number.isFinite(since) || !Number.isFinite(pid)) {
-      throw new LifeboatError('remoteCommandFailed', `could not start ${commandLine(spec)} on ${opts.node}: ${started.stderr.trim()}`, { node: opts.node });
+      throw LifeboatError.saying('remoteCommandFailed', msg('could not start {0} on {1}: {2}', commandLine(spec), opts.node, started.stderr.trim()), { node: opts.node });
     }
   } catch (err) {
     if (CancelledError.is(err)) {
@@ -88,7 +89,7 @@ export async function launchTask(shell: NodeShell, spec: CommandSpec, opts: Laun
     const check = await ridingOut(`checking whether ${spec.program} started`, opts, () => shell.exec(`date +%s; test -e ${quoteArg(opts.logFile)} && echo started || echo absent`, { signal: opts.signal }));
     const [nowLine, answer] = check.stdout.trim().split('\n');
     if (answer !== 'started') {
-      throw new LifeboatError('connectionLost', `the connection to ${opts.node} was lost while starting ${spec.program}, and the node shows no sign that it ran (no ${opts.logFile}): it was not started`, { node: opts.node }, { cause: err });
+      throw LifeboatError.saying('connectionLost', msg('the connection to {0} was lost while starting {1}, and the node shows no sign that it ran (no {2}): it was not started', opts.node, spec.program, opts.logFile), { node: opts.node }, { cause: err });
     }
     // The node's clock at launch, from its clock now and the time that went by here (with a margin).
     since = Number(nowLine) - Math.ceil((Date.now() - localStart) / 1000) - 5;
@@ -117,12 +118,17 @@ export async function launchTask(shell: NodeShell, spec: CommandSpec, opts: Laun
           const output = await shell.exec(`cat ${quoteArg(opts.logFile)}`, { signal: opts.signal });
           const text = output.stdout.trim();
           // The process is gone: nothing of it runs any more (`ended`).
-          throw new LifeboatError('taskFailed', text || `${spec.program} exited without creating a task`, { node: opts.node, output: text.slice(0, 1000), ended: true });
+          const details = { node: opts.node, output: text.slice(0, 1000), ended: true };
+          // The command's own output is the node's words, shown as they came; our sentence only when it said nothing.
+          throw text ? new LifeboatError('taskFailed', text, details) : LifeboatError.saying('taskFailed', msg('{0} exited without creating a task', spec.program), details);
         }
       }
       losses = 0;
       if (Date.now() > deadline) {
-        throw new LifeboatError('taskFailed', `${spec.program} is running on ${opts.node} (${pid === undefined ? `output in ${opts.logFile}` : `pid ${pid}`}) but no task appeared`, { node: opts.node, pid });
+        const text = pid === undefined
+          ? msg('{0} is running on {1} (output in {2}) but no task appeared', spec.program, opts.node, opts.logFile)
+          : msg('{0} is running on {1} (pid {2}) but no task appeared', spec.program, opts.node, pid);
+        throw LifeboatError.saying('taskFailed', text, { node: opts.node, pid });
       }
     } catch (err) {
       if (CancelledError.is(err) || !isConnectionLoss(err)) throw err;

@@ -13,7 +13,7 @@ export { elapsedMs, runStartedAt, stepElapsedMs } from './timing';
 
 export class ChecklistError extends Error {
   readonly brand = 'ChecklistError' as const;
-  /** The sentence to show, translated by the surface (`vscode.l10n.t(detail.text, ...detail.args)`). */
+  /** The sentence to show, translated by the surface (`translate(detail, vscode.l10n.t)`). */
   readonly detail: Message;
   constructor(readonly reason: 'unknownStep' | 'badTransition' | 'reasonRequired' | 'commandRunning', detail: Message) {
     super(english(detail));

@@ -4,6 +4,7 @@
  * Pure string work with linear-time patterns (hostile input must not hang).
  */
 import { quoteArg } from '../proxmox/shell';
+import { msg, type MessageArg } from '../procedure/message';
 import type { LifeboatMapping } from './model';
 
 /** Fence languages whose lines are commands to run. */
@@ -315,6 +316,9 @@ export function lifeboatMappingOf(commandLine: string): LifeboatMapping | undefi
   return { script: found.name, command: command ?? spec.command, args, unsupported };
 }
 
+/** How a settings pattern is named in a reason (`pattern: <regex>`). */
+const PATTERN_PREFIX = 'pattern: ';
+
 /**
  * Why a command asks first, or undefined. Known scripts are judged by their flags
  * (`restore-tfstate.sh --list` only reads); other commands by their words: restore, destroy, apply,
@@ -342,12 +346,24 @@ export function destructiveReason(command: string, extraPatterns: readonly strin
     const text = command.slice(0, MAX_COMMAND_CHARS);
     for (const pattern of extraPatterns) {
       try {
-        if (new RegExp(pattern, 'i').test(text)) return `pattern: ${pattern}`;
+        if (new RegExp(pattern, 'i').test(text)) return `${PATTERN_PREFIX}${pattern}`;
       } catch {
         // An invalid pattern in the settings is ignored here; the settings editor shows it.
       }
     }
   }
+  return reason;
+}
+
+/**
+ * A reason from `destructiveReason` as the operator reads it: a word of the command itself (apply,
+ * destroy, --force, rm -rf, a script's name) stays as written; Lifeboat's own words (a restore, the
+ * runbook's confirm mark, a settings pattern) are a sentence the surface translates.
+ */
+export function destructiveReasonText(reason: string): MessageArg {
+  if (reason === 'restore') return msg('a restore');
+  if (reason === 'runbook') return msg('marked confirm in the runbook');
+  if (reason.startsWith(PATTERN_PREFIX)) return msg('matches your pattern {0}', reason.slice(PATTERN_PREFIX.length));
   return reason;
 }
 

@@ -3,7 +3,7 @@
  * and outcome, problems met and how they were solved, measured RTO against the target). The words go
  * through the caller's translator; secrets were masked when the run log was written.
  */
-import type { Message } from '../procedure/message';
+import { translate, type Message } from '../procedure/message';
 import type { Runbook, RunLog, StepRecord } from './model';
 import { failureMessage } from './checklist';
 import { elapsedMs, stepElapsedMs } from './timing';
@@ -30,7 +30,7 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
-const say = (m: Message, t: Translate) => t(m.text, ...m.args);
+const say = (m: Message, t: Translate) => translate(m, t);
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 

@@ -67,7 +67,7 @@ export async function commentOutS3Backend(text: string, header: string): Promise
     lines.splice(range.start.line, 0, ...headerLines);
     return lines.join('\n');
   }
-  throw new LifeboatError('invalidValue', 'backend.tf has no active backend "s3" block', { field: 'backend.tf', value: '', expected: 'a terraform { backend "s3" { … } } block' });
+  throw LifeboatError.saying('invalidValue', msg('backend.tf has no active backend "s3" block'), { field: 'backend.tf', value: '', expected: 'a terraform { backend "s3" { … } } block' });
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -82,13 +82,16 @@ async function exists(file: string): Promise<boolean> {
 async function copyVerified(from: string, to: string): Promise<void> {
   const body = await fs.readFile(from);
   await fs.writeFile(to, body, { flag: 'wx' });
-  if (sha256(await fs.readFile(to)) !== sha256(body)) throw new LifeboatError('safetyPointFailed', `the copy ${to} does not match ${from}`, { path: to });
+  if (sha256(await fs.readFile(to)) !== sha256(body)) throw LifeboatError.saying('safetyPointFailed', msg('the copy {0} does not match {1}', to, from), { path: to });
 }
 
 export async function planFallback(env: EnvironmentConfig, deps: FallbackDeps, signal?: AbortSignal): Promise<{ plan: Plan; facts: FallbackFacts }> {
   const now = (deps.now ?? (() => new Date()))();
   if (env.backend.type !== 's3' || !env.backendPath) {
-    throw new LifeboatError('invalidValue', `environment ${env.name} already uses a local backend${env.backend.type === 'local' && env.backend.commentedOut ? ' (its s3 backend is commented out)' : ''}: nothing to fall back from`, { field: 'environment', value: env.name, expected: 'an environment on its s3 backend' });
+    const text = env.backend.type === 'local' && env.backend.commentedOut
+      ? msg('environment {0} already uses a local backend (its s3 backend is commented out): nothing to fall back from', env.name)
+      : msg('environment {0} already uses a local backend: nothing to fall back from', env.name);
+    throw LifeboatError.saying('invalidValue', text, { field: 'environment', value: env.name, expected: 'an environment on its s3 backend' });
   }
   const backend = env.backend;
   const store = deps.store;
@@ -102,7 +105,7 @@ export async function planFallback(env: EnvironmentConfig, deps: FallbackDeps, s
     await requireNoLock(store, signal);
     const body = await store.read(undefined, signal);
     const parsed = parseState(body);
-    if (!parsed.ok) throw new LifeboatError('invalidState', `the current state in ${store.bucket} is not valid (${parsed.reason}): restore a good version first (--list, --restore)`, {});
+    if (!parsed.ok) throw LifeboatError.saying('invalidState', msg('the current state in {0} is not valid ({1}): restore a good version first (--list, --restore)', store.bucket, parsed.reason));
     source = { kind: 's3', path: undefined, body, state: parsed.state };
   } else {
     const local = await readLocalState(localState);
@@ -110,9 +113,9 @@ export async function planFallback(env: EnvironmentConfig, deps: FallbackDeps, s
     if (local) source = { kind: 'local-file', path: localState, body: local.body, state: local.state };
     else if (copy) source = { kind: 'safety-copy', path: copy.path, body: copy.body, state: copy.state };
     else if (!store) {
-      throw new LifeboatError('storeUnreachable', `there is no local copy of the ${env.name} state (no ${localState}, no safety copy under .lifeboat/safety) and MinIO (${endpoint}) was not consulted: there are no S3 credentials. Nothing was changed. If MinIO still answers, give the credentials so the state can be read from it; if MinIO is gone too, the state is lost: rebuild it with terraform import.`, { stateLost: true, noCredentials: true, environment: env.name });
+      throw LifeboatError.saying('storeUnreachable', msg('there is no local copy of the {0} state (no {1}, no safety copy under .lifeboat/safety) and MinIO ({2}) was not consulted: there are no S3 credentials. Nothing was changed. If MinIO still answers, give the credentials so the state can be read from it; if MinIO is gone too, the state is lost: rebuild it with terraform import.', env.name, localState, endpoint), { stateLost: true, noCredentials: true, environment: env.name });
     } else {
-      throw new LifeboatError('storeUnreachable', `MinIO (${endpoint}) is unreachable (${health.ok ? '' : health.error}) and there is no local copy of the ${env.name} state (no ${localState}, no safety copy under .lifeboat/safety): the state is lost. Nothing was changed. Rebuild it with terraform import (the import guide lists the commands), or bring MinIO back.`, { stateLost: true, environment: env.name });
+      throw LifeboatError.saying('storeUnreachable', msg('MinIO ({0}) is unreachable ({1}) and there is no local copy of the {2} state (no {3}, no safety copy under .lifeboat/safety): the state is lost. Nothing was changed. Rebuild it with terraform import (the import guide lists the commands), or bring MinIO back.', endpoint, health.ok ? '' : health.error, env.name, localState), { stateLost: true, environment: env.name });
     }
   }
 
@@ -154,7 +157,7 @@ export async function planFallback(env: EnvironmentConfig, deps: FallbackDeps, s
           ctx.facts.set('localStateAside', aside);
         }
         await fs.writeFile(localState, source.body, { flag: 'wx' });
-        if (sha256(await fs.readFile(localState)) !== sha256(source.body)) throw new LifeboatError('safetyPointFailed', `${localState} does not match its source`, {});
+        if (sha256(await fs.readFile(localState)) !== sha256(source.body)) throw LifeboatError.saying('safetyPointFailed', msg('{0} does not match its source', localState));
         ctx.facts.set('localState', localState);
         return msg('{0} written (serial {1}, sha256 {2})', localState, source.state.serial, sha256(source.body).slice(0, 16));
       },
@@ -173,9 +176,9 @@ export async function planFallback(env: EnvironmentConfig, deps: FallbackDeps, s
       await fs.writeFile(env.backendPath!, next);
       ctx.facts.set('backendRewritten', 'true');
       const check = await readBackend(await fs.readFile(env.backendPath!, 'utf8'));
-      if (check.type !== 'local') throw new LifeboatError('invalidState', 'backend.tf still has an active s3 backend after the rewrite', {});
+      if (check.type !== 'local') throw LifeboatError.saying('invalidState', msg('backend.tf still has an active s3 backend after the rewrite'));
       // Discovery must still find the bucket in the comments, or the environment would lose its history.
-      if (check.commentedOut?.bucket !== backend.bucket) throw new LifeboatError('invalidState', `backend.tf no longer names the s3 backend ${backend.bucket ?? ''} in its comments after the rewrite`, {});
+      if (check.commentedOut?.bucket !== backend.bucket) throw LifeboatError.saying('invalidState', msg('backend.tf no longer names the s3 backend {0} in its comments after the rewrite', backend.bucket ?? ''));
       return msg('backend.tf now selects the local backend; the s3 block is kept in comments');
     },
   });
@@ -255,18 +258,18 @@ export async function returnLocation(env: EnvironmentConfig): Promise<{ backup: 
 export async function planReturn(env: EnvironmentConfig, deps: StateDeps, options: ReturnOptions = {}, signal?: AbortSignal): Promise<{ plan: Plan; facts: ReturnFacts }> {
   const now = (deps.now ?? (() => new Date()))();
   if (env.backend.type === 's3' || !env.backendPath) {
-    throw new LifeboatError('invalidValue', `environment ${env.name} already uses its s3 backend: nothing to return from`, { field: 'environment', value: env.name, expected: 'an environment on a local fallback' });
+    throw LifeboatError.saying('invalidValue', msg('environment {0} already uses its s3 backend: nothing to return from', env.name), { field: 'environment', value: env.name, expected: 'an environment on a local fallback' });
   }
   const backup = await newestBackendBackup(env.dir);
   if (!backup) {
-    throw new LifeboatError('invalidValue', `no backend.tf${BACKUP_SUFFIX}<timestamp>.bak with an s3 backend in ${env.dir}: Lifeboat did not make this fallback; uncomment the backend "s3" block by hand, then run terraform init -migrate-state`, { field: 'backend.tf', value: env.backendPath, expected: 'a backup made by --fallback' });
+    throw LifeboatError.saying('invalidValue', msg('no {0} with an s3 backend in {1}: Lifeboat did not make this fallback; uncomment the backend "s3" block by hand, then run terraform init -migrate-state', `backend.tf${BACKUP_SUFFIX}<timestamp>.bak`, env.dir), { field: 'backend.tf', value: env.backendPath, expected: 'a backup made by --fallback' });
   }
   const localState = path.join(env.dir, 'terraform.tfstate');
   const local = await readLocalState(localState);
-  if (!local) throw new LifeboatError('invalidState', `no valid local state ${localState} to send back to S3`, { path: localState });
+  if (!local) throw LifeboatError.saying('invalidState', msg('no valid local state {0} to send back to S3', localState), { path: localState });
   const store = deps.store;
   const health = await store.health(signal);
-  if (!health.ok) throw new LifeboatError('storeUnreachable', `MinIO (${store.endpoint}) is still unreachable (${health.error}): stay on the local backend for now. Nothing was changed.`, { sent: false });
+  if (!health.ok) throw LifeboatError.saying('storeUnreachable', msg('MinIO ({0}) is still unreachable ({1}): stay on the local backend for now. Nothing was changed.', store.endpoint, health.error), { sent: false });
   await requireVersioning(store, signal);
   await requireNoLock(store, signal);
 
@@ -284,10 +287,10 @@ export async function planReturn(env: EnvironmentConfig, deps: StateDeps, option
   const sameSerialOtherContent = s3 !== undefined && s3.serial === local.state.serial && !sameState(s3, local.state);
   if ((newer || sameSerialOtherContent) && !options.preferLocal) {
     const what = newer
-      ? `the S3 state has serial ${s3!.serial}, newer than the local state's ${local.state.serial}: someone wrote to S3 after the fallback`
-      : `the S3 state and the local state both have serial ${local.state.serial} but different contents: both were written after the fallback`;
+      ? msg('the S3 state has serial {0}, newer than the local state\'s {1}: someone wrote to S3 after the fallback', s3!.serial, local.state.serial)
+      : msg('the S3 state and the local state both have serial {0} but different contents: both were written after the fallback', local.state.serial);
     // `s3Conflict` lets each surface offer the explicit choice its own way (a dialog, --prefer-local).
-    throw new LifeboatError('invalidState', `${what}. Nothing was changed. Compare them (--diff current with ${localState}); to send the local state anyway, choose it explicitly (--prefer-local): S3 keeps its version in its history.`, { s3Conflict: newer ? 'newer' : 'diverged', s3Serial: s3!.serial, localSerial: local.state.serial, localState });
+    throw LifeboatError.saying('invalidState', msg('{0}. Nothing was changed. Compare them (--diff current with {1}); to send the local state anyway, choose it explicitly (--prefer-local): S3 keeps its version in its history.', what, localState), { s3Conflict: newer ? 'newer' : 'diverged', s3Serial: s3!.serial, localSerial: local.state.serial, localState });
   }
   // Roll forward over S3 when it is newer or diverged (explicit choice).
   const pushedSerial = s3 && (newer || sameSerialOtherContent) ? s3.serial + 1 : local.state.serial;
@@ -306,7 +309,7 @@ export async function planReturn(env: EnvironmentConfig, deps: StateDeps, option
       commands: [`GET ${store.endpoint}/${store.bucket}?versioning`, `GET ${store.endpoint}/${store.bucket}/${store.key}.tflock`, `GET ${store.endpoint}/${store.bucket}/${store.key}`],
       async run(ctx) {
         const h = await store.health(ctx.signal);
-        if (!h.ok) throw new LifeboatError('storeUnreachable', `MinIO stopped answering: ${h.error}`, { sent: false });
+        if (!h.ok) throw LifeboatError.saying('storeUnreachable', msg('MinIO stopped answering: {0}', h.error), { sent: false });
         await requireVersioning(store, ctx.signal);
         await requireNoLock(store, ctx.signal);
         let serialNow: number | undefined;
@@ -316,7 +319,7 @@ export async function planReturn(env: EnvironmentConfig, deps: StateDeps, option
         } catch (err) {
           if (!LifeboatError.is(err, 'versionNotFound')) throw err;
         }
-        if (serialNow !== facts.s3Serial) throw new LifeboatError('invalidState', `the S3 state changed since the plan (serial ${serialNow ?? 'none'}, was ${facts.s3Serial ?? 'none'}); nothing was changed`, {});
+        if (serialNow !== facts.s3Serial) throw LifeboatError.saying('invalidState', msg('the S3 state changed since the plan (serial {0}, was {1}); nothing was changed', serialNow ?? 'none', facts.s3Serial ?? 'none'));
         return msg('MinIO answers, no lock, S3 serial {0}', serialNow ?? '-');
       },
     },
@@ -328,7 +331,7 @@ export async function planReturn(env: EnvironmentConfig, deps: StateDeps, option
       commands: [`cp ${localState} ${safety} && sha256sum ${safety} > ${safety}.sha256`],
       async run(ctx) {
         const body = await fs.readFile(localState);
-        if (sha256(body) !== sha256(local.body)) throw new LifeboatError('invalidState', `${localState} changed since the plan; nothing was changed`, {});
+        if (sha256(body) !== sha256(local.body)) throw LifeboatError.saying('invalidState', msg('{0} changed since the plan; nothing was changed', localState));
         const copy = await writeSafetyCopy(safety, body);
         ctx.facts.set('safetyPoint', copy.path);
         return msg('Safety copy {0} (sha256 {1}, verified)', copy.path, copy.sha256.slice(0, 16));
@@ -364,7 +367,7 @@ export async function planReturn(env: EnvironmentConfig, deps: StateDeps, option
       ctx.facts.set('backendRestored', 'true');
       ctx.facts.set('localBackendFile', asideLocal);
       const check = await readBackend(await fs.readFile(env.backendPath!, 'utf8'));
-      if (check.type !== 's3') throw new LifeboatError('invalidState', 'backend.tf has no active s3 backend after the restore', {});
+      if (check.type !== 's3') throw LifeboatError.saying('invalidState', msg('backend.tf has no active s3 backend after the restore'));
       return msg('backend.tf selects the s3 backend {0}', `${check.bucket ?? ''}/${check.key}`);
     },
   });
@@ -378,9 +381,9 @@ export async function planReturn(env: EnvironmentConfig, deps: StateDeps, option
     commands: [`GET ${store.endpoint}/${store.bucket}/${store.key}`],
     async run(ctx) {
       const back = parseState(await store.read(undefined, ctx.signal));
-      if (!back.ok) throw new LifeboatError('invalidState', `the S3 state read back is not valid (${back.reason})`, {});
+      if (!back.ok) throw LifeboatError.saying('invalidState', msg('the S3 state read back is not valid ({0})', back.reason));
       if (back.state.serial !== pushedSerial || back.state.lineage !== local.state.lineage) {
-        throw new LifeboatError('invalidState', `the S3 state read back has serial ${back.state.serial} and lineage ${back.state.lineage}; expected ${pushedSerial} and ${local.state.lineage}`, {});
+        throw LifeboatError.saying('invalidState', msg('the S3 state read back has serial {0} and lineage {1}; expected {2} and {3}', back.state.serial, back.state.lineage, pushedSerial, local.state.lineage));
       }
       ctx.facts.set('migrated', 'true');
       // The local file must not be taken for the state later: move it aside.

@@ -6,6 +6,7 @@
  * `AWS_SECRET_ACCESS_KEY` or the `minio.root_password` Secret (revealed only by the adapter).
  */
 import { LifeboatError } from '../errors';
+import { msg } from '../procedure/message';
 import type { EnvironmentConfig, S3Backend } from '../model/environment';
 import { Secret } from '../model/secret';
 
@@ -35,10 +36,10 @@ export function s3BackendOf(env: EnvironmentConfig): S3Backend | undefined {
 export function stateLocation(env: EnvironmentConfig): StateLocation {
   const b = s3BackendOf(env);
   if (!b) {
-    throw new LifeboatError('invalidValue', `environment ${env.name} has no s3 backend in backend.tf (its state is local): there is no state history to read`, { field: 'environment', value: env.name, expected: 'an environment with an s3 backend' });
+    throw LifeboatError.saying('invalidValue', msg('environment {0} has no s3 backend in backend.tf (its state is local): there is no state history to read', env.name), { field: 'environment', value: env.name, expected: 'an environment with an s3 backend' });
   }
-  if (!b.bucket) throw new LifeboatError('invalidValue', `the s3 backend of ${env.name} has no bucket`, { field: 'bucket', value: '', expected: 'bucket = "tfstate-<env>"' });
-  if (!b.endpoint) throw new LifeboatError('invalidValue', `the s3 backend of ${env.name} has no endpoints.s3 (MinIO's address)`, { field: 'endpoints.s3', value: '', expected: 'endpoints = { s3 = "http://<minio>:9000" }' });
+  if (!b.bucket) throw LifeboatError.saying('invalidValue', msg('the s3 backend of {0} has no bucket', env.name), { field: 'bucket', value: '', expected: 'bucket = "tfstate-<env>"' });
+  if (!b.endpoint) throw LifeboatError.saying('invalidValue', msg('the s3 backend of {0} has no endpoints.s3 (MinIO\'s address)', env.name), { field: 'endpoints.s3', value: '', expected: 'endpoints = { s3 = "http://<minio>:9000" }' });
   return {
     environment: env.name,
     endpoint: b.endpoint,

@@ -6,10 +6,10 @@
  * NEW current version (serial = current + 1, its lineage kept, history untouched), reads it back,
  * and runs `terraform init` + `terraform plan`. It never applies.
  */
-import { CancelledError, LifeboatError } from '../errors';
+import { CancelledError, LifeboatError, errorArg } from '../errors';
 import type { EnvironmentConfig } from '../model/environment';
 import type { LogSink, StateStore, TerraformRunner } from '../ports';
-import { msg, type Message } from '../procedure/message';
+import { joinedMessages, msg, type Message } from '../procedure/message';
 import type { Plan, Step } from '../procedure/types';
 import { diffStates, type StateDiff } from './diff';
 import { instanceAddresses, parseState, resourceCount, serializeState, type TerraformStateV4 } from './model';
@@ -60,17 +60,20 @@ export interface StateRestoreFacts {
   readonly safetyCopy: string | undefined;
 }
 
-export function versioningAdvice(bucket: string, endpoint: string): string {
-  return `enable it with: mc version enable <alias>/${bucket}   or: aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled --endpoint-url ${endpoint}`;
+export function versioningAdvice(bucket: string, endpoint: string): Message {
+  return msg('enable it with: mc version enable <alias>/{0}   or: aws s3api put-bucket-versioning --bucket {0} --versioning-configuration Status=Enabled --endpoint-url {1}', bucket, endpoint);
 }
 
 /** Refuses when the bucket is not versioned: without versions there is nothing to roll back to, and a write destroys history. */
 export async function requireVersioning(store: StateStore, signal?: AbortSignal): Promise<void> {
   const status = await store.versioning(signal);
   if (status !== 'Enabled') {
-    throw new LifeboatError(
+    const advice = versioningAdvice(store.bucket, store.endpoint);
+    throw LifeboatError.saying(
       'versioningDisabled',
-      `versioning is ${status === 'Off' ? 'not enabled' : 'Suspended'} on bucket ${store.bucket}: ROLLBACK IS IMPOSSIBLE — overwriting the state would lose the current version for good, and older states are not kept. Nothing was changed; ${versioningAdvice(store.bucket, store.endpoint)}`,
+      status === 'Off'
+        ? msg('versioning is not enabled on bucket {0}: ROLLBACK IS IMPOSSIBLE — overwriting the state would lose the current version for good, and older states are not kept. Nothing was changed; {1}', store.bucket, advice)
+        : msg('versioning is Suspended on bucket {0}: ROLLBACK IS IMPOSSIBLE — overwriting the state would lose the current version for good, and older states are not kept. Nothing was changed; {1}', store.bucket, advice),
       { bucket: store.bucket, status },
     );
   }
@@ -93,9 +96,11 @@ export async function requireNoLock(store: StateStore, signal?: AbortSignal): Pr
   } catch {
     // An unreadable lock is still a lock.
   }
-  throw new LifeboatError(
+  // Who and since when, each only when the lock says it (the leading space is part of the phrase).
+  throw LifeboatError.saying(
     'stateLocked',
-    `the state is locked${who ? ` by ${who}` : ''}${created ? ` since ${created}` : ''}${operation ? ` (${operation})` : ''}: another Terraform run may be writing it. Nothing was changed. Wait for it to end; if you are sure nobody runs Terraform, remove the lock with: terraform force-unlock ${id ?? '<lock id>'}`,
+    msg('the state is locked{0}{1}{2}: another Terraform run may be writing it. Nothing was changed. Wait for it to end; if you are sure nobody runs Terraform, remove the lock with: terraform force-unlock {3}',
+      who ? msg(' by {0}', who) : '', created ? msg(' since {0}', created) : '', operation ? ` (${operation})` : '', id ?? '<lock id>'),
     { bucket: store.bucket, lockKey: `${store.key}.tflock`, who, created, operation, id },
   );
 }
@@ -122,7 +127,7 @@ export async function planStateRestore(request: StateRestoreRequest, env: Enviro
   const location = stateLocation(env);
   const store = deps.store;
   if (location.localNow) {
-    throw new LifeboatError('invalidValue', `environment ${env.name} runs on a local backend (its s3 backend is commented out): return to S3 first (restore-tfstate --return)`, { field: 'environment', value: env.name, expected: 'an environment on its s3 backend' });
+    throw LifeboatError.saying('invalidValue', msg('environment {0} runs on a local backend (its s3 backend is commented out): return to S3 first (restore-tfstate --return)', env.name), { field: 'environment', value: env.name, expected: 'an environment on its s3 backend' });
   }
   await requireVersioning(store, signal);
   await requireNoLock(store, signal);
@@ -130,20 +135,20 @@ export async function planStateRestore(request: StateRestoreRequest, env: Enviro
   const versions = sortNewestFirst(await store.listVersions(signal));
   const target = findVersion(versions, request.version);
   if (!target) {
-    throw new LifeboatError('versionNotFound', `version ${request.version} of ${location.bucket}/${location.key} does not exist (${versions.length} versions listed); nothing was changed`, { version: request.version, bucket: location.bucket });
+    throw LifeboatError.saying('versionNotFound', msg('version {0} of {1}/{2} does not exist ({3} versions listed); nothing was changed', request.version, location.bucket, location.key, versions.length), { version: request.version, bucket: location.bucket });
   }
   if (target.isDeleteMarker) {
-    throw new LifeboatError('invalidState', `version ${target.versionId} is a delete marker: it has no content to restore`, { version: target.versionId });
+    throw LifeboatError.saying('invalidState', msg('version {0} is a delete marker: it has no content to restore', target.versionId), { version: target.versionId });
   }
   const latest = currentVersion(versions);
   if (latest && latest.versionId === target.versionId) {
-    throw new LifeboatError('invalidState', `version ${target.versionId} is already the current version: nothing to restore`, { version: target.versionId });
+    throw LifeboatError.saying('invalidState', msg('version {0} is already the current version: nothing to restore', target.versionId), { version: target.versionId });
   }
 
   const sourceBody = await store.read(target.versionId, signal);
   const parsed = parseState(sourceBody);
   if (!parsed.ok) {
-    throw new LifeboatError('invalidState', `version ${target.versionId} is not a usable state (${parsed.reason}); choose another version. Nothing was changed.`, { version: target.versionId, reason: parsed.reason });
+    throw LifeboatError.saying('invalidState', msg('version {0} is not a usable state ({1}); choose another version. Nothing was changed.', target.versionId, parsed.reason), { version: target.versionId, reason: parsed.reason });
   }
   const source = parsed.state;
 
@@ -198,7 +203,7 @@ function buildRestorePlan(f: StateRestoreFacts, source: TerraformStateV4, curren
       await requireNoLock(store, ctx.signal);
       const now = currentVersion(sortNewestFirst(await store.listVersions(ctx.signal)));
       if (now?.versionId !== f.currentVersionId) {
-        throw new LifeboatError('invalidState', `the state changed since the plan was made (current version is now ${now?.versionId ?? 'none'}, was ${f.currentVersionId ?? 'none'}): nothing was written; plan again`, { current: now?.versionId });
+        throw LifeboatError.saying('invalidState', msg('the state changed since the plan was made (current version is now {0}, was {1}): nothing was written; plan again', now?.versionId ?? 'none', f.currentVersionId ?? 'none'), { current: now?.versionId });
       }
       return msg('No lock, versioning Enabled, current version unchanged');
     },
@@ -217,7 +222,7 @@ function buildRestorePlan(f: StateRestoreFacts, source: TerraformStateV4, curren
         // Read it again: the copy must be of what is in the store now, not of what the plan saw.
         const now = await store.read(f.currentVersionId, ctx.signal);
         if (sha256(now) !== sha256(currentBody)) {
-          throw new LifeboatError('invalidState', `the current version ${f.currentVersionId ?? ''} changed content since the plan; nothing was written`, {});
+          throw LifeboatError.saying('invalidState', msg('the current version {0} changed content since the plan; nothing was written', f.currentVersionId ?? ''));
         }
         const copy = await writeSafetyCopy(file, now);
         ctx.facts.set('safetyPoint', copy.path);
@@ -243,12 +248,12 @@ function buildRestorePlan(f: StateRestoreFacts, source: TerraformStateV4, curren
         const after = await stateAfterFailedWrite(store, f, body, err);
         ctx.facts.set('stateAfterFailure', after);
         if (after === 'written') ctx.facts.set('written', 'true');
-        const what = after === 'intact' ? `the current state is intact (still version ${f.currentVersionId ?? '-'}, serial ${f.current?.serial ?? '?'}, read back)`
-          : after === 'not-sent' ? `the current state is intact: the write never reached the server, so it is still version ${f.currentVersionId ?? '-'} (serial ${f.current?.serial ?? '?'})`
-            : after === 'written' ? 'the new version WAS written (read back)'
-              : 'whether the write reached the server is unknown: the store could not be read back';
+        const what = after === 'intact' ? msg('the current state is intact (still version {0}, serial {1}, read back)', f.currentVersionId ?? '-', f.current?.serial ?? '?')
+          : after === 'not-sent' ? msg('the current state is intact: the write never reached the server, so it is still version {0} (serial {1})', f.currentVersionId ?? '-', f.current?.serial ?? '?')
+            : after === 'written' ? msg('the new version WAS written (read back)')
+              : msg('whether the write reached the server is unknown: the store could not be read back');
         if (CancelledError.is(err)) throw err;
-        throw new LifeboatError(LifeboatError.is(err) ? err.reason : 'storeUnreachable', `writing the state failed (${err instanceof Error ? err.message : String(err)}); ${what}`, { after }, { cause: err });
+        throw LifeboatError.saying(LifeboatError.is(err) ? err.reason : 'storeUnreachable', msg('writing the state failed ({0}); {1}', errorArg(err), what), { after }, { cause: err });
       }
       ctx.facts.set('written', 'true');
       if (!versionId) {
@@ -269,17 +274,17 @@ function buildRestorePlan(f: StateRestoreFacts, source: TerraformStateV4, curren
     async run(ctx) {
       const backBody = await store.read(undefined, ctx.signal);
       const back = parseState(backBody);
-      if (!back.ok) throw new LifeboatError('invalidState', `the state read back is not valid (${back.reason})`, {});
-      const problems: string[] = [];
+      if (!back.ok) throw LifeboatError.saying('invalidState', msg('the state read back is not valid ({0})', back.reason));
+      const problems: Message[] = [];
       // Byte for byte: a store (or a proxy) that rewrote the JSON would pass the checks below.
-      if (sha256(backBody) !== writtenSha256) problems.push(`sha256 ${sha256(backBody).slice(0, 16)}…, written ${writtenSha256.slice(0, 16)}…`);
-      if (back.state.serial !== f.newSerial) problems.push(`serial ${back.state.serial}, expected ${f.newSerial}`);
-      if (back.state.lineage !== source.lineage) problems.push(`lineage ${back.state.lineage}, expected ${source.lineage}`);
+      if (sha256(backBody) !== writtenSha256) problems.push(msg('sha256 {0}…, written {1}…', sha256(backBody).slice(0, 16), writtenSha256.slice(0, 16)));
+      if (back.state.serial !== f.newSerial) problems.push(msg('serial {0}, expected {1}', back.state.serial, f.newSerial));
+      if (back.state.lineage !== source.lineage) problems.push(msg('lineage {0}, expected {1}', back.state.lineage, source.lineage));
       const addresses = instanceAddresses(back.state).sort();
-      if (addresses.join('\n') !== expectedAddresses.join('\n')) problems.push(`resources differ (${addresses.length} read back, ${expectedAddresses.length} written)`);
+      if (addresses.join('\n') !== expectedAddresses.join('\n')) problems.push(msg('resources differ ({0} read back, {1} written)', addresses.length, expectedAddresses.length));
       const listed = await store.listVersions(ctx.signal);
-      if (f.currentVersionId && !listed.some((v) => v.versionId === f.currentVersionId)) problems.push(`the previous version ${f.currentVersionId} is no longer listed`);
-      if (problems.length) throw new LifeboatError('invalidState', `the state read back does not match what was written: ${problems.join('; ')}`, {});
+      if (f.currentVersionId && !listed.some((v) => v.versionId === f.currentVersionId)) problems.push(msg('the previous version {0} is no longer listed', f.currentVersionId));
+      if (problems.length) throw LifeboatError.saying('invalidState', msg('the state read back does not match what was written: {0}', joinedMessages(problems)));
       ctx.facts.set('verified', 'true');
       ctx.facts.set('writtenSha256', writtenSha256);
       return msg('Serial {0}, lineage {1}, {2} resources and sha256 {3} as written; the previous version is still in the history', back.state.serial, back.state.lineage, addresses.length, writtenSha256.slice(0, 16));

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LifeboatError } from '../errors';
+import { LifeboatError, errorArg } from '../errors';
+import { msg } from '../procedure/message';
 import { parseState, type TerraformStateV4 } from './model';
 
 export function sha256(body: Buffer | string): string {
@@ -43,7 +44,7 @@ export async function writeSafetyCopy(file: string, body: Buffer): Promise<Safet
     await fs.writeFile(file, body, { flag: 'wx' });
     await fs.writeFile(checksumPath, `${hash}  ${path.basename(file)}\n`, { flag: 'wx' });
   } catch (err) {
-    throw new LifeboatError('safetyPointFailed', `could not write the safety copy ${file}: ${err instanceof Error ? err.message : String(err)}`, { path: file }, { cause: err });
+    throw LifeboatError.saying('safetyPointFailed', msg('could not write the safety copy {0}: {1}', file, errorArg(err)), { path: file }, { cause: err });
   }
   await verifySafetyCopy(file, hash);
   return { path: file, checksumPath, sha256: hash, bytes: body.length };
@@ -57,11 +58,14 @@ export async function verifySafetyCopy(file: string, expected?: string): Promise
     body = await fs.readFile(file);
     recorded = (await fs.readFile(`${file}.sha256`, 'utf8')).trim().split(/\s+/)[0];
   } catch (err) {
-    throw new LifeboatError('safetyPointFailed', `could not read back the safety copy ${file}: ${err instanceof Error ? err.message : String(err)}`, { path: file }, { cause: err });
+    throw LifeboatError.saying('safetyPointFailed', msg('could not read back the safety copy {0}: {1}', file, errorArg(err)), { path: file }, { cause: err });
   }
   const actual = sha256(body);
   if (actual !== recorded || (expected !== undefined && actual !== expected)) {
-    throw new LifeboatError('safetyPointFailed', `the safety copy ${file} does not match its checksum (file ${actual}, recorded ${recorded ?? 'none'}${expected ? `, expected ${expected}` : ''})`, { path: file });
+    const text = expected
+      ? msg('the safety copy {0} does not match its checksum (file {1}, recorded {2}, expected {3})', file, actual, recorded ?? 'none', expected)
+      : msg('the safety copy {0} does not match its checksum (file {1}, recorded {2})', file, actual, recorded ?? 'none');
+    throw LifeboatError.saying('safetyPointFailed', text, { path: file });
   }
   return { sha256: actual, body };
 }

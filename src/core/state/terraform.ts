@@ -3,6 +3,7 @@
  * the reading of their results.
  */
 import { LifeboatError } from '../errors';
+import { msg } from '../procedure/message';
 import type { StepContext } from '../procedure/types';
 import type { TerraformRunner } from '../ports';
 import { maskSecrets, secretValues } from '../runbook/secrets';
@@ -70,7 +71,8 @@ export async function runTerraform(
   const r = await terraform.run(args, { cwd, env, signal: ctx.signal, onLine: (line) => { if (line.trim()) ctx.log.info(`  ${maskSecrets(line, secrets)}`); } });
   if (r.code === null || !okCodes.includes(r.code)) {
     const error = errorSummary(r.stderr || r.stdout, secrets);
-    throw new LifeboatError('remoteCommandFailed', `${terraformLine(args)} failed (exit ${r.code ?? 'none'})${error ? `: ${error}` : ''}`, { command: terraformLine(args), exitCode: r.code ?? undefined });
+    const text = error ? msg('{0} failed (exit {1}): {2}', terraformLine(args), r.code ?? 'none', error) : msg('{0} failed (exit {1})', terraformLine(args), r.code ?? 'none');
+    throw LifeboatError.saying('remoteCommandFailed', text, { command: terraformLine(args), exitCode: r.code ?? undefined });
   }
   return r;
 }

@@ -4,13 +4,14 @@
  * passed as a quoted argument — data, never code.
  */
 import { LifeboatError } from '../errors';
+import { msg } from '../procedure/message';
 import { quickIntegrityCommand } from '../proxmox/commands';
 import { commandLine, pipeline, type CommandSpec } from '../proxmox/shell';
 
 export function checkArchivePath(value: string): string {
   const path = value.trim();
   if (!/^\/[^\n\r\0]*[^/\s]$/.test(path)) {
-    throw new LifeboatError('unexpectedOutput', `pvesm path printed ${JSON.stringify(path.slice(0, 200))}, not one absolute file path`, { value: path.slice(0, 200) });
+    throw LifeboatError.saying('unexpectedOutput', msg('pvesm path printed {0}, not one absolute file path', JSON.stringify(path.slice(0, 200))), { value: path.slice(0, 200) });
   }
   return path;
 }

@@ -2,14 +2,14 @@
  * A verification as text: a terminal table, a Markdown record, and JSON. Takes the surface's
  * translate function (vscode.l10n.t or the CLI's t) so both print the same translated words.
  */
-import { english } from '../procedure/message';
+import { english, translate } from '../procedure/message';
 import { formatTime, gib } from '../restore/guestRestore';
 import type { ArchiveCheck, Finding, VerifyResult } from './model';
 
 export type VerifyTranslate = (message: string, ...args: (string | number | boolean)[]) => string;
 
 function render(f: Finding, t: VerifyTranslate): string {
-  return t(f.message.text, ...f.message.args);
+  return translate(f.message, t);
 }
 
 function severityWord(s: Finding['severity'], t: VerifyTranslate): string {

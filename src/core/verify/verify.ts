@@ -16,7 +16,7 @@ import type { EnvironmentConfig } from '../model/environment';
 import type { LogSink, NetworkProbe, NodeShell, StateStore } from '../ports';
 import { guestRpoHours, matchGuests, newestBackup } from '../inventory/backups';
 import type { Backup, BackupJob, Guest, Inventory } from '../inventory/model';
-import { msg } from '../procedure/message';
+import { msg, type MessageArg } from '../procedure/message';
 import { commandLine } from '../proxmox/shell';
 import { volumePath } from '../proxmox/commands';
 import { parseState } from '../state/model';
@@ -40,7 +40,7 @@ export interface VerifyRequest {
 }
 
 /** A state store, why there is none (`unavailable`), or undefined: no S3 credentials. */
-export type StateStoreLookup = StateStore | { readonly unavailable: string } | undefined;
+export type StateStoreLookup = StateStore | { readonly unavailable: MessageArg } | undefined;
 
 export interface VerifyDeps {
   readonly environments: readonly EnvironmentConfig[];
@@ -83,7 +83,7 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
   const inv = deps.inventory;
   const envs = deps.environments.filter((e) => !request.environment || e.name === request.environment);
   if (request.environment && envs.length === 0) {
-    throw new LifeboatError('invalidValue', `no environment ${request.environment}`, { field: 'environment', value: request.environment, expected: deps.environments.map((e) => e.name).join(', ') || 'an environment of the repository' });
+    throw LifeboatError.saying('invalidValue', msg('no environment {0}', request.environment), { field: 'environment', value: request.environment, expected: deps.environments.map((e) => e.name).join(', ') || 'an environment of the repository' });
   }
 
   // ---- which guests and archives are in scope ----------------------------------------------------
@@ -105,10 +105,10 @@ export async function verifyBackups(request: VerifyRequest, deps: VerifyDeps): P
   // ---- nodes and storages that could not be read ----------------------------------------------------
   for (const n of inv.nodes) {
     if (!n.reachable) {
-      findings.push({ severity: 'error', code: 'node-unreachable', node: n.node, message: msg('Node {0} could not be read ({1}): its backups were not verified', n.node, n.error?.message ?? '') });
+      findings.push({ severity: 'error', code: 'node-unreachable', node: n.node, message: msg('Node {0} could not be read ({1}): its backups were not verified', n.node, n.error?.text ?? n.error?.message ?? '') });
     }
     for (const u of n.unreadableStorages) {
-      findings.push({ severity: 'error', code: 'storage-unreadable', node: n.node, message: msg('Storage {0} on {1} could not be listed ({2}): its backups were not verified', u.storage, n.node, u.message) });
+      findings.push({ severity: 'error', code: 'storage-unreadable', node: n.node, message: msg('Storage {0} on {1} could not be listed ({2}): its backups were not verified', u.storage, n.node, u.text ?? u.message) });
     }
   }
 

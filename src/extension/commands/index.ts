@@ -15,6 +15,7 @@ import {
   showStateImportGuide, showStateVersions, showVersioningHelp,
 } from './state';
 import { checkMinioHealth, checkMonitoringHealth, showBackupJobs, showBackups } from './inspect';
+import { describeError } from '../../shared/errorText';
 import { isCancellation } from '../inventoryService';
 import { verifyBackups } from './verify';
 import { rebuildMinio, rebuildMonitoring } from './rebuild';
@@ -89,7 +90,7 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
         services.log.error(`${id} failed`, err);
         const showLog = vscode.l10n.t('Show Log');
         // Don't wait: the caller gets the outcome now, not when the notification is dismissed.
-        void vscode.window.showErrorMessage(vscode.l10n.t('Lifeboat: {0}', err instanceof Error ? err.message : String(err)), showLog).then((choice) => {
+        void vscode.window.showErrorMessage(vscode.l10n.t('Lifeboat: {0}', describeError(err, vscode.l10n.t)), showLog).then((choice) => {
           if (choice === showLog) services.log.show(true);
         });
         return procedure ? ({ status: 'failed' } satisfies ProcedureOutcome) : undefined;

@@ -3,7 +3,7 @@
  * They never change anything, so they also work in Restricted Mode.
  */
 import * as vscode from 'vscode';
-import { backupsOf, checkMinio, checkMonitoring, formatTime, gib, minioEndpoint, type HealthResult } from '../../core';
+import { backupsOf, checkMinio, checkMonitoring, english, formatTime, gib, minioEndpoint, type HealthResult } from '../../core';
 import type { Services } from '../services';
 import { age } from '../views/presentation';
 
@@ -42,7 +42,7 @@ export const showBackupJobs = (s: Services) => async () => {
 };
 
 function healthLine(r: HealthResult): string {
-  return `${r.healthy ? '✓' : '✗'} ${r.service}: ${r.observed}${r.detail ? ` (${r.detail})` : ''} — ${r.url}`;
+  return `${r.healthy ? '✓' : '✗'} ${r.service}: ${r.observed}${r.detail ? ` (${english(r.detail)})` : ''} — ${r.url}`;
 }
 
 export const checkMinioHealth = (s: Services) => async () => {

@@ -6,13 +6,14 @@
  */
 import * as vscode from 'vscode';
 import {
-  declaredGuests, LifeboatError, minioAftermath, minioHostNode, monitoringAftermath, msg, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
-  type EnvironmentConfig, type Inventory, type Message, type MonitoringMode, type StateStore,
+  declaredGuests, errorArg, LifeboatError, minioAftermath, minioHostNode, monitoringAftermath, msg, planMinioRebuild, planMonitoringRebuild, s3Credentials, stateLocation, terraformEnvironment,
+  type EnvironmentConfig, type Inventory, type Message, type MessageArg, type MonitoringMode, type StateStore,
 } from '../../core';
 import { sleep } from '../../adapters/net/probe';
 import { createMinioStateStore } from '../../adapters/s3/minioStore';
 import { createMinioBucketAdmin } from '../../adapters/s3/bucketAdmin';
 import { createTerraformRunner } from '../../adapters/terraform/execaRunner';
+import { describeError } from '../../shared/errorText';
 import { render } from '../../shared/reportText';
 import type { Services } from '../services';
 import { isCancellation } from '../inventoryService';
@@ -30,20 +31,20 @@ async function workspace(s: Services) {
 /** A refusal before anything ran: said in the operator's words, with nothing changed. */
 function refuse(s: Services, what: string, err: unknown): ProcedureOutcome {
   if (isCancellation(err)) return { status: 'cancelled' };
-  const text = LifeboatError.is(err) && err.text ? render(err.text, vscode.l10n.t) : err instanceof Error ? err.message : String(err);
+  const text = describeError(err, vscode.l10n.t);
   s.log.warn(`${what} refused: ${LifeboatError.is(err) ? `${err.reason}: ` : ''}${err instanceof Error ? err.message : String(err)}`);
   void vscode.window.showErrorMessage(vscode.l10n.t('{0}: {1} Nothing was changed.', what, text.endsWith('.') ? text : `${text}.`));
   return { status: 'refused' };
 }
 
 /** Reads the nodes again (a cached inventory may be hours old); undefined with the reason when it fails. */
-async function freshInventory(s: Services): Promise<{ inventory: Inventory | undefined; error?: string }> {
+async function freshInventory(s: Services): Promise<{ inventory: Inventory | undefined; error?: MessageArg }> {
   s.inventory.refresh();
   try {
     return { inventory: await s.inventory.inventory() };
   } catch (err) {
     if (isCancellation(err)) throw err;
-    return { inventory: undefined, error: err instanceof Error ? err.message : String(err) };
+    return { inventory: undefined, error: errorArg(err) };
   }
 }
 

@@ -10,6 +10,7 @@ import {
   planReturn, planStateRestore, readTerraformLayout, returnAftermath, stateLocation, stateRestoreAftermath,
   type EnvironmentConfig, type FallbackDeps, type Inventory, type Message, type Plan, type StateDeps, type StateVersion,
 } from '../../core';
+import { describeError } from '../../shared/errorText';
 import type { Services } from '../services';
 import type { RecoveryNode } from '../views/recoveryTree';
 import { hasStateHistory, stateModeOf } from '../views/stateLook';
@@ -231,7 +232,7 @@ async function planAndRun<F>(
         return { status: 'refused' };
       }
       if (err.reason === 'storeUnreachable' && err.details['stateLost'] === true) {
-        await showImportGuide(s, env, err.message);
+        await showImportGuide(s, env, describeError(err, vscode.l10n.t));
         return { status: 'refused' };
       }
       await refused(s, env, err);
@@ -256,7 +257,7 @@ async function refused(s: Services, env: EnvironmentConfig, err: LifeboatError):
   }
   const showLog = vscode.l10n.t('Show Log');
   // Don't wait: the command resolves with its outcome (the runbook's "Run with Lifeboat" awaits it).
-  void vscode.window.showErrorMessage(vscode.l10n.t('Refused for {0}: {1}', env.name, err.message), showLog).then((choice) => {
+  void vscode.window.showErrorMessage(vscode.l10n.t('Refused for {0}: {1}', env.name, describeError(err, vscode.l10n.t)), showLog).then((choice) => {
     if (choice === showLog) s.log.show(true);
   });
 }
@@ -269,10 +270,10 @@ async function offerOtherCredentials(s: Services, env: EnvironmentConfig, err: L
   const source = await s.state.credentialSource(env);
   const replace = vscode.l10n.t('Enter Other Credentials');
   if (source !== SECRET_STORAGE_SOURCE) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('MinIO refused the S3 credentials of {0} (from {1}); nothing was changed. Correct them there and try again. {2}', env.name, source ?? '-', err.message));
+    void vscode.window.showErrorMessage(vscode.l10n.t('MinIO refused the S3 credentials of {0} (from {1}); nothing was changed. Correct them there and try again. {2}', env.name, source ?? '-', describeError(err, vscode.l10n.t)));
     return false;
   }
-  const choice = await vscode.window.showErrorMessage(vscode.l10n.t('MinIO refused the S3 credentials kept for {0}; nothing was changed. {1}', stateLocation(env).endpoint, err.message), replace);
+  const choice = await vscode.window.showErrorMessage(vscode.l10n.t('MinIO refused the S3 credentials kept for {0}; nothing was changed. {1}', stateLocation(env).endpoint, describeError(err, vscode.l10n.t)), replace);
   if (choice !== replace) return false;
   return (await s.state.askCredentials(env)) !== undefined;
 }

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  loadInventory, readManifest, stateLocation, verifyBackups as runVerification, verifyMarkdown, verifySummary, writeManifest,
+  errorArg, loadInventory, readManifest, stateLocation, verifyBackups as runVerification, verifyMarkdown, verifySummary, writeManifest,
   type EnvironmentConfig, type StateStoreLookup, type VerifyResult,
 } from '../../core';
 import type { Services } from '../services';
@@ -108,7 +108,7 @@ async function stateStores(s: Services, environments: readonly EnvironmentConfig
     try {
       endpoint = stateLocation(e).endpoint;
     } catch (err) {
-      out.set(e.name, { unavailable: err instanceof Error ? err.message : String(err) });
+      out.set(e.name, { unavailable: errorArg(err) });
       continue;
     }
     try {
@@ -116,7 +116,7 @@ async function stateStores(s: Services, environments: readonly EnvironmentConfig
       if (!state) declined.add(endpoint);
       out.set(e.name, state?.store);
     } catch (err) {
-      out.set(e.name, { unavailable: err instanceof Error ? err.message : String(err) });
+      out.set(e.name, { unavailable: errorArg(err) });
     }
   }
   return out;

@@ -4,7 +4,7 @@
  * the repository (the guest's tfvars line, the backup block, backend.tf), grouped by file; which
  * archives are corrupt (explorer flag); the error count (the view's badge).
  */
-import type { Finding, Range, VerifyResult } from '../../core';
+import { translate, type Finding, type Range, type VerifyResult } from '../../core';
 import type { Translate } from '../../shared/problemText';
 import type { ProcedureOutcome } from '../platform/runPlan';
 
@@ -29,7 +29,7 @@ export function diagnosticsByFile(result: VerifyResult, t: Translate): Map<strin
 }
 
 function text(f: Finding, t: Translate): string {
-  return t(f.message.text, ...f.message.args);
+  return translate(f.message, t);
 }
 
 /** What the explorer marks on a backup: the last verification's verdict for each archive. */

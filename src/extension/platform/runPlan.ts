@@ -50,7 +50,10 @@ export async function runWithProgress(
           const increment = Math.max(0, overall - reported);
           reported += increment;
           const step = plan.steps[p.stepIndex];
-          progress.report({ increment, message: `${step ? render(step.title, vscode.l10n.t) : ''}${p.fraction !== undefined ? ` — ${Math.round(p.fraction * 100)}%` : ''}` });
+          // What the step says inside it (a health check's services), after its title; the title alone when it starts.
+          const inside = p.message && p.message !== step?.title ? ` — ${render(p.message, vscode.l10n.t)}` : '';
+          const percent = p.fraction !== undefined ? ` — ${Math.round(p.fraction * 100)}%` : '';
+          progress.report({ increment, message: `${step ? render(step.title, vscode.l10n.t) : ''}${inside}${percent}` });
         },
       });
     },

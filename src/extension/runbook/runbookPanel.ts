@@ -12,12 +12,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  ChecklistError, MASK, changedSteps, closeIfComplete, commandRunning, destructiveReason, failureMessage, fillPlaceholders, finishStep, isSecretName,
+  ChecklistError, MASK, changedSteps, closeIfComplete, commandRunning, destructiveReason, destructiveReasonText, failureMessage, fillPlaceholders, finishStep, isSecretName,
   lifeboatMappingOf, markStepDone, maskSecrets, msg, newRunLog, parseRunbook, procedureVerdict, recordCommand, remainingSteps, reopenStep, reportFileName,
-  resumeRunLog, retryStep, runbookReportMarkdown, secretValues, setCheck, shellSensitive, skipStep, startStep,
+  resumeRunLog, retryStep, runbookReportMarkdown, secretValues, setCheck, shellSensitive, skipStep, startStep, translate, translateArg,
   type LifeboatMapping, type Message, type Runbook, type RunbookCommand, type RunbookStep, type RunLog, type StepFailure,
 } from '../../core';
 import { assertNever, runbookLabelKeys, type BusyState, type RunbookLabels, type RunbookSession, type ToHost, type ToWebview } from '../../shared/runbookMessages';
+import { describeError } from '../../shared/errorText';
 import type { Services } from '../services';
 import type { RecoveryNode } from '../views/recoveryTree';
 import { confirmDefaultNo } from '../platform/confirm';
@@ -29,7 +30,14 @@ import { runShell, type ShellRun } from './shellRunner';
 export const RUNBOOK_VIEW_TYPE = 'lifeboat.runbook';
 const OUTPUT_TAIL = 4_000;
 
-const say = (m: Message): string => vscode.l10n.t(m.text, ...m.args);
+const say = (m: Message): string => translate(m, vscode.l10n.t);
+const reasonText = (reason: string): string => translateArg(destructiveReasonText(reason), vscode.l10n.t);
+
+/** Why each command of the runbook asks first, in the operator's words: reason → text. */
+function reasonTexts(runbook: Runbook): Record<string, string> {
+  const reasons = new Set(runbook.steps.flatMap((s) => s.commands.flatMap((c) => (c.destructive ? [c.destructive] : []))));
+  return Object.fromEntries([...reasons].map((r) => [r, reasonText(r)]));
+}
 
 /** A command ready to run: every question answered. */
 interface Prepared {
@@ -186,7 +194,7 @@ export class RunbookPanel implements vscode.Disposable {
 
   private sendSession(): void {
     void this.lifeboatCommands().then((lifeboatCommands) => {
-      const session: RunbookSession = { runbook: this.runbook, path: this.relativePath(), trusted: vscode.workspace.isTrusted, lifeboatCommands, labels: labels(), limits: this.runbook.limits.map(say) };
+      const session: RunbookSession = { runbook: this.runbook, path: this.relativePath(), trusted: vscode.workspace.isTrusted, lifeboatCommands, labels: labels(), limits: this.runbook.limits.map(say), reasons: reasonTexts(this.runbook) };
       this.post({ type: 'session', session, log: this.log ?? null, changed: this.log ? changedSteps(this.log, this.runbook) : [], failures: this.failures(), busy: this.busy, now: new Date().toISOString() });
     });
   }
@@ -238,7 +246,7 @@ export class RunbookPanel implements vscode.Disposable {
         return;
       }
       this.s.log.error('[runbook] action failed', err);
-      this.post({ type: 'notice', level: 'error', text: err instanceof Error ? err.message : String(err) });
+      this.post({ type: 'notice', level: 'error', text: describeError(err, vscode.l10n.t) });
     }
   }
 
@@ -388,7 +396,7 @@ export class RunbookPanel implements vscode.Disposable {
           const p = prepared.get(c.id);
           return [
             `$ ${p?.shown ?? c.text}`,
-            ...(p?.destructive ? [`  (${vscode.l10n.t('asks first: {0}', p.destructive)})`] : []),
+            ...(p?.destructive ? [`  (${vscode.l10n.t('asks first: {0}', reasonText(p.destructive))})`] : []),
             ...(p?.shellValues ?? []).map((n) => `  ${vscode.l10n.t('<{0}> holds characters the shell interprets: inserted as typed.', n)}`),
           ].join('\n');
         }).join('\n\n');
@@ -495,7 +503,7 @@ export class RunbookPanel implements vscode.Disposable {
         // A typed value added a flag Lifeboat has no equivalent for.
         failure = { reason: 'procedureFailed', procedure: mapping?.command ?? '?', command: masked, detail: vscode.l10n.t('Lifeboat has no procedure for this command; run it as written.') };
       } else {
-        const argument = await this.procedureArgument(mapping).catch((err: unknown) => ({ refusal: err instanceof Error ? err.message : String(err) }));
+        const argument = await this.procedureArgument(mapping).catch((err: unknown) => ({ refusal: describeError(err, vscode.l10n.t) }));
         if ('refusal' in argument) {
           failure = { reason: 'procedureFailed', procedure: mapping.command, command: masked, detail: maskSecrets(argument.refusal, secrets) };
         } else {
@@ -505,7 +513,7 @@ export class RunbookPanel implements vscode.Disposable {
             tail += `\n${vscode.l10n.t('Lifeboat: {0}', verdict.ok ? 'succeeded' : verdict.outcome)}${verdict.reportFile ? ` — ${verdict.reportFile}` : ''}`;
             if (!verdict.ok) failure = { reason: 'procedureFailed', procedure: mapping.command, outcome: verdict.outcome, command: masked };
           } catch (err) {
-            const detail = maskSecrets(err instanceof Error ? err.message : String(err), secrets);
+            const detail = maskSecrets(describeError(err, vscode.l10n.t), secrets);
             tail += `\n${detail}`;
             failure = { reason: 'procedureFailed', procedure: mapping.command, command: masked, detail };
           }

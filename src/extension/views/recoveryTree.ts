@@ -17,7 +17,9 @@ import type { InventoryService } from '../inventoryService';
 import type { StateService } from '../stateService';
 import { LifeboatError, compareGuestsWithInventory, stateLocation, type InventoryComparison, type StateVersion } from '../../core';
 import { DisposableOwner } from '../platform/disposable';
+import { describeError } from '../../shared/errorText';
 import { describeProblem } from '../../shared/problemText';
+import { errorText } from '../../shared/reportText';
 import { ContextValues } from './contextValues';
 import { BACKUP_PAGE, backupLook, guestLook, matchesFilter, orphanGroupLook, orphanLook, restrictedLook, type ItemLook } from './presentation';
 import { environmentStateMark, hasStateHistory, stateNodeLook, stateNotices, stateVersionLook, type StateNotice } from './stateLook';
@@ -147,7 +149,7 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
       inventory = await this.inventory.inventory();
     } catch (err) {
       return [
-        { kind: 'message', id: `${parentId}/error`, text: vscode.l10n.t('Could not read the nodes'), detail: err instanceof Error ? err.message : String(err), icon: 'error' },
+        { kind: 'message', id: `${parentId}/error`, text: vscode.l10n.t('Could not read the nodes'), detail: describeError(err, vscode.l10n.t), icon: 'error' },
         ...declaredHere.filter((d) => matchesFilter(this.filterText, d.name, d.vmid)).map((declared): RecoveryNode => ({
           kind: 'guest', env: element.env, node: element.name, parentId, declared, guest: undefined, backups: [], vmid: declared.vmid, vmidSource: declared.vmid === undefined ? undefined : 'tfvars', candidateVmids: [], rpoHours: fallbackRpo,
         })),
@@ -157,7 +159,7 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
     const nodeInv = inventory.nodes.find((n) => n.node === element.name);
     const out: RecoveryNode[] = [];
     if (nodeInv && !nodeInv.reachable) {
-      out.push({ kind: 'message', id: `${parentId}/unreachable`, text: vscode.l10n.t('Node not reachable'), detail: nodeInv.error?.message, icon: 'debug-disconnect' });
+      out.push({ kind: 'message', id: `${parentId}/unreachable`, text: vscode.l10n.t('Node not reachable'), detail: nodeInv.error ? errorText(nodeInv.error, vscode.l10n.t) : undefined, icon: 'debug-disconnect' });
     }
     const options = { stateGuests: await this.discovery.stateGuestsOnDisk() };
     for (const m of matchGuests(declaredHere, inventory, options)) out.push(this.guestNode(element, parentId, m, inventory, rpoOf(m.vmid, m.guest?.node ?? m.declared?.node)));
@@ -225,7 +227,7 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
       if (LifeboatError.is(err, 'authFailed')) {
         return [notice({ id: `${env.name}/state/refused`, text: vscode.l10n.t('S3 credentials refused'), detail: vscode.l10n.t('MinIO answers but refuses them: click to enter other ones'), icon: 'key', color: 'errorForeground', command: 'enterS3Credentials' })];
       }
-      return [notice({ id: `${env.name}/state/error`, text: vscode.l10n.t('Could not read the state versions'), detail: err instanceof Error ? err.message : String(err), icon: 'error', color: 'errorForeground' })];
+      return [notice({ id: `${env.name}/state/error`, text: vscode.l10n.t('Could not read the state versions'), detail: describeError(err, vscode.l10n.t), icon: 'error', color: 'errorForeground' })];
     }
   }
 

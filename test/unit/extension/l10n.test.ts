@@ -20,7 +20,7 @@ async function messages(patterns: string[]): Promise<Map<string, string>> {
 describe('translations', () => {
   it('every user-facing string (extension, CLI, and the core\'s msg() sentences) has a French translation', async () => {
     const fr = JSON.parse(await fs.readFile(path.join(root, 'l10n/bundle.l10n.fr.json'), 'utf8')) as Record<string, string>;
-    const all = await messages(['src/extension/**/*.ts', 'src/cli/**/*.ts', 'src/shared/**/*.ts', 'src/core/**/*.ts']);
+    const all = await messages(['src/extension/**/*.ts', 'src/cli/**/*.ts', 'src/shared/**/*.ts', 'src/core/**/*.ts', 'src/adapters/**/*.ts']);
     assert.ok(all.size > 20, `expected many messages, found ${all.size}`);
     const missing = [...all].filter(([msg]) => !(msg in fr)).map(([msg, file]) => `${file}: ${msg}`);
     assert.deepEqual(missing, []);

@@ -169,8 +169,8 @@ describe('procedure/runPlan', () => {
     const progress: string[] = [];
     const outcomes: string[] = [];
     await runPlan(plan([
-      step('restore', async (ctx) => { ctx.report({ fraction: 0.5, message: '50%' }); }),
-    ]), { signal: new AbortController().signal, log: new RecordingLogSink(), onProgress: (p) => progress.push(`${p.stepId} ${p.stepIndex + 1}/${p.stepCount} ${p.message ?? ''} ${p.fraction ?? ''}`.trim()), onStep: (o) => outcomes.push(`${o.id}:${o.status}`) });
+      step('restore', async (ctx) => { ctx.report({ fraction: 0.5, message: msg('{0}%', 50) }); }),
+    ]), { signal: new AbortController().signal, log: new RecordingLogSink(), onProgress: (p) => progress.push(`${p.stepId} ${p.stepIndex + 1}/${p.stepCount} ${p.message ? english(p.message) : ''} ${p.fraction ?? ''}`.trim()), onStep: (o) => outcomes.push(`${o.id}:${o.status}`) });
     assert.deepEqual(progress, ['restore 1/1 Step restore', 'restore 1/1 50% 0.5']);
     assert.deepEqual(outcomes, ['restore:done']);
   });

@@ -16,6 +16,8 @@ const SAFETY_LAUNCH_121 = new RegExp(String.raw`^date \+%s; setsid nohup vzdump 
 const VZDUMP_121 = /^date \+%s; setsid nohup vzdump 121 /;
 const RESTORE_STATUS = taskCommand(RESTORE_UPID, 'status');
 const RESTORE_LOG = taskCommand(RESTORE_UPID, 'log');
+/** A failed step's reason and English message (JSON and logs), without the sentence it carries for translation. */
+const englishOf = (error: { reason: string; message: string } | undefined) => error && { reason: error.reason, message: error.message };
 
 async function run(request: GuestRestoreRequest, s: Scenario, signal = new AbortController().signal) {
   const { plan, facts } = await planGuestRestore(request, s.deps);
@@ -200,7 +202,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     assert.equal(report.status, 'failed');
     const step = report.steps.find((x) => x.id === 'safety-point');
     assert.equal(step?.status, 'failed');
-    assert.deepEqual(step?.error, { reason: 'safetyPointFailed', message: 'the safety backup ended without naming its archive' });
+    assert.deepEqual(englishOf(step?.error), { reason: 'safetyPointFailed', message: 'the safety backup ended without naming its archive' });
     assert.equal(report.steps.find((x) => x.id === 'restore')?.status, 'not-run');
     const cmds = s.runCommands();
     assert.ok(!cmds.some((c) => c.includes('qmrestore')));
@@ -232,7 +234,9 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     s.alpha.on(/^cat \/tmp\/lifeboat-restore-121-\w+-safety\.log$/, { stdout: "ERROR: Backup of VM 121 failed - VM is locked (snapshot)\n" });
     const { report } = await run({ vmid: 121 }, s);
     const step = report.steps.find((x) => x.id === 'safety-point');
-    assert.deepEqual(step?.error, { reason: 'safetyPointFailed', message: 'the safety backup failed: ERROR: Backup of VM 121 failed - VM is locked (snapshot)' });
+    assert.deepEqual(englishOf(step?.error), { reason: 'safetyPointFailed', message: 'the safety backup failed: ERROR: Backup of VM 121 failed - VM is locked (snapshot)' });
+    // The operator's sentence, with the node's own words as its argument.
+    assert.deepEqual(step?.error?.text, { text: 'the safety backup failed: {0}', args: ['ERROR: Backup of VM 121 failed - VM is locked (snapshot)'] });
     assert.ok(!s.runCommands().some((c) => c.includes('qmrestore')));
     assert.equal(s.runCommands().at(-1), 'qm start 121');
   });
@@ -253,7 +257,7 @@ describe('restore: running a guest-restore plan against a fake node', () => {
     s.alpha.dropOn(taskCommand(SAFETY_UPID, 'log'), 1, 2, 3, 4, 5, 6);
     const { report } = await run({ vmid: 121 }, s);
     assert.equal(report.status, 'failed');
-    assert.deepEqual(report.steps.find((x) => x.id === 'safety-point')?.error, { reason: 'safetyPointFailed', message: 'the safety backup failed: the connection to alpha was lost' });
+    assert.deepEqual(englishOf(report.steps.find((x) => x.id === 'safety-point')?.error), { reason: 'safetyPointFailed', message: 'the safety backup failed: the connection to alpha was lost' });
     assert.equal(s.log.grep(/warn: lost the connection to alpha while following UPID:alpha:0006681E:.* \(4\/3\)/).length, 1, 'the allowed reconnections were tried first');
     assert.ok(!s.runCommands().some((c) => c.includes('qmrestore')));
     // Before starting the guest again, its backup task is asked once more: it has ended (OK).

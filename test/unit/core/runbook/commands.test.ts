@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { destructiveReason, fillPlaceholders, lifeboatMappingOf, placeholdersOf, shellSensitive, splitCommands, withoutComment } from '../../../../src/core/runbook/commands';
+import { destructiveReason, destructiveReasonText, fillPlaceholders, lifeboatMappingOf, placeholdersOf, shellSensitive, splitCommands, withoutComment } from '../../../../src/core/runbook/commands';
 import { isSecretName } from '../../../../src/core/runbook/secrets';
+import { msg } from '../../../../src/core/procedure/message';
 
 describe('runbook commands', () => {
   it('splits a block: comments, prompts, continuations, here-documents', () => {
@@ -96,6 +97,13 @@ describe('runbook commands', () => {
     for (const v of ['x --force', '&& terraform apply', '$(id)', 'a;b', "it's", 'a|b', '*', '`id`', 'a b']) assert.equal(shellSensitive(v), true, v);
     for (const n of ['password', 'minio-password', 'api_token', 'secret', 'ssh-key', 'ACCESS_KEY']) assert.equal(isSecretName(n), true, n);
     for (const n of ['vmid', 'version-id', 'node', 'env']) assert.equal(isSecretName(n), false, n);
+  });
+
+  it('says a reason in Lifeboat\'s own words as a sentence to translate, a command\'s word as written', () => {
+    assert.deepEqual(destructiveReasonText(destructiveReason('qmrestore /x.vma.zst 121')!), msg('a restore'));
+    assert.deepEqual(destructiveReasonText(destructiveReason('kubectl delete ns x', ['kubectl\\s+delete'])!), msg('matches your pattern {0}', 'kubectl\\s+delete'));
+    assert.deepEqual(destructiveReasonText('runbook'), msg('marked confirm in the runbook'));
+    assert.equal(destructiveReasonText(destructiveReason('terraform apply')!), 'apply');
   });
 
   it('judges a filled command again: a value can make it destructive', () => {
