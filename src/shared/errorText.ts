@@ -14,6 +14,7 @@ export function describeKnownError(err: unknown, t: Translate): string | undefin
   const text = (v: unknown) => (v === undefined ? '' : String(v));
   switch (err.reason) {
     case 'hostKeyChanged':
+      if (err.text) return translate(err.text, t);
       return t('REFUSED: the SSH host key of {0} has CHANGED since it was recorded in known_hosts. This can be a reinstalled node or an attack. Check the node, then remove the old key with ssh-keygen -R if the change is expected.', text(d.host ?? d.node));
     case 'hostKeyRejected':
       return t('The host key of {0} was not accepted.', text(d.host ?? d.node));

@@ -293,6 +293,7 @@ describe('lifeboat restore-vm against the lab (OpenSSH)', function () {
       const r = lifeboat(['restore-vm', '121', '--node', 'alpha', '--force']);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /CHANGED/);
+      assert.match(r.stderr, /ssh-keygen -R '\[127\.20\.0\.10\]:19022' -f /, 'the way out, in the report too');
     } finally {
       copyFileSync(saved, knownHosts);
     }

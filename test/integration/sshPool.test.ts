@@ -297,7 +297,9 @@ describe('ssh adapter: NodeShellPool over ssh2 (in-process server)', function ()
     writeFileSync(knownHosts, `[127.0.0.1]:${server.port} ssh-ed25519 ${other.toString('base64')}\n`);
     let asked = 0;
     const shell = pool({ hostKeyPrompt: async () => { asked++; return true; } }).shell(node());
-    await assert.rejects(shell.exec('true'), (e: unknown) => LifeboatError.is(e, 'hostKeyChanged'));
+    await assert.rejects(shell.exec('true'), (e: unknown) => LifeboatError.is(e, 'hostKeyChanged')
+      // The error itself says how to get out (a step's report keeps only the error's sentence).
+      && e.message.includes(`ssh-keygen -R '[127.0.0.1]:${server.port}' -f ${knownHosts}`));
     assert.equal(asked, 0);
     const warning = log.lines.find((l) => l.level === 'warn' && /CHANGED/.test(l.message));
     assert.ok(warning, 'a warning is logged');

@@ -11,6 +11,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { CancelledError, LifeboatError, throwIfAborted } from '../../core/errors';
 import { msg } from '../../core/procedure/message';
+import { commandLine } from '../../core/proxmox/shell';
 import type { HostKeyPrompt, LogSink, NodeAddress, NodeShell, NodeShellPool, RemoteResult, RemoteRunOptions } from '../../core/ports';
 import { authMethods, defaultIdentityFiles } from './auth';
 import { handshake, type HandshakeTarget } from './connect';
@@ -297,12 +298,14 @@ class NodeConnection implements NodeShell {
         const old = check.known[0];
         const oldFp = check.known.map((e) => fingerprintSha256(e.key)).join(', ');
         const at = old ? `${old.file ?? 'known_hosts'}:${old.line}` : 'known_hosts';
+        const removeOldKey = commandLine({ program: 'ssh-keygen', args: ['-R', where, '-f', old?.file ?? path.join(os.homedir(), '.ssh', 'known_hosts')] });
         log.warn(
           `[${t.node}] WARNING: the host key of ${where} has CHANGED. Known ${algorithm} key: ${oldFp} (${at}); presented: ${fingerprint}. ` +
           'Someone could be intercepting the connection, or the node was reinstalled. Refusing to connect. ' +
-          `If the change is expected, remove the old line (ssh-keygen -R '${where}' -f ${old?.file ?? 'known_hosts'}) and try again.`,
+          `If the change is expected, remove the old line (${removeOldKey}) and try again.`,
         );
-        throw LifeboatError.saying('hostKeyChanged', msg('the host key of {0} ({1}) changed: known {2}, presented {3}', t.node, where, oldFp, fingerprint), {
+        // The whole refusal and its way out, in the operator's words: a step's report keeps only this sentence.
+        throw LifeboatError.saying('hostKeyChanged', msg('REFUSED: the SSH host key of {0} ({1}) has CHANGED since it was recorded in known_hosts (known {2}, presented {3}). This can be a reinstalled node or an attack. Check the node; if the change is expected, remove the old key with {4} and try again.', t.node, where, oldFp, fingerprint, removeOldKey), {
           ...details, knownFingerprint: oldFp, knownHostsFile: old?.file, knownHostsLine: old?.line,
         });
       }
