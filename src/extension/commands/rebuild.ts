@@ -21,11 +21,14 @@ import { confirmDefaultNo } from '../platform/confirm';
 import { confirmPlan, runWithProgress, type ProcedureOutcome } from '../platform/runPlan';
 import { requireTrust } from '../platform/trust';
 
+/** The environments to rebuild from; undefined (and the operator told) when the workspace has none. */
 async function workspace(s: Services) {
   const discoveries = await s.discovery.discoveries();
   const environments = discoveries.flatMap((d) => d.environments);
   const root = discoveries[0]?.root;
-  return root && environments.length ? { environments, root, credentials: s3Credentials(environments, process.env) } : undefined;
+  if (root && environments.length) return { environments, root, credentials: s3Credentials(environments, process.env) };
+  void vscode.window.showWarningMessage(vscode.l10n.t('No environment found in this workspace: nothing to rebuild.'));
+  return undefined;
 }
 
 /** A refusal before anything ran: said in the operator's words, with nothing changed. */
@@ -52,10 +55,7 @@ export const rebuildMinio = (s: Services) => async (): Promise<ProcedureOutcome>
   if (!requireTrust()) return { status: 'refused' };
   const title = vscode.l10n.t('Rebuild MinIO');
   const ws = await workspace(s);
-  if (!ws) {
-    void vscode.window.showWarningMessage(vscode.l10n.t('No environment found in this workspace: nothing to rebuild.'));
-    return { status: 'refused' };
-  }
+  if (!ws) return { status: 'refused' };
   const { environments, root, credentials } = ws;
   if (!credentials) {
     void vscode.window.showErrorMessage(vscode.l10n.t('No S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the variable named by minio.root_password) for VS Code, then try again. Nothing was changed.'));
@@ -111,10 +111,7 @@ export const rebuildMonitoring = (s: Services) => async (arg?: { mode?: Monitori
   if (!mode) return { status: 'not-confirmed' };
   const title = vscode.l10n.t('Rebuild monitoring');
   const ws = await workspace(s);
-  if (!ws) {
-    void vscode.window.showWarningMessage(vscode.l10n.t('No environment found in this workspace: nothing to rebuild.'));
-    return { status: 'refused' };
-  }
+  if (!ws) return { status: 'refused' };
   const { environments, root, credentials } = ws;
   let planned;
   try {
