@@ -12,7 +12,7 @@ export { environmentsReport, type EnvironmentsReport } from './config/report';
 export * from './errors';
 export * from './inventory/model';
 export { loadInventory, runJson, type LoadInventoryOptions } from './inventory/load';
-export { backupDay, backupsOf, chooseBackup, isStale, isSafetyPoint, newestBackup, SAFETY_POINT_NOTE, matchGuests, orphanBackups, restoreNodeFor, rpoHoursFor, guestRpoHours, jobCovers, RPO_MARGIN_HOURS, isKnownCorrupt, usableBackups, type Verdict, type MatchOptions, type StateGuestHint } from './inventory/backups';
+export { backupDay, backupsOf, chooseBackup, isStale, isSafetyPoint, newestBackup, SAFETY_POINT_NOTE, matchGuests, orphanBackups, undeclaredGuests, restoreNodeFor, rpoHoursFor, guestRpoHours, jobCovers, RPO_MARGIN_HOURS, isKnownCorrupt, usableBackups, type Verdict, type MatchOptions, type StateGuestHint } from './inventory/backups';
 export { parseCalendarEvent, largestGapHours, type CalendarEvent } from './inventory/schedule';
 export * from './procedure/message';
 export * from './procedure/types';

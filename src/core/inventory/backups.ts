@@ -158,6 +158,15 @@ export function matchGuests(declared: readonly DeclaredGuest[], inventory: Inven
 }
 
 /**
+ * Guests the nodes run that no declared guest matches (a restored copy, a hand-made VM), templates
+ * left out; only those on `node` when given. `matched` is the match of every environment's guests.
+ */
+export function undeclaredGuests(inventory: Pick<Inventory, 'guests'>, matched: readonly Pick<MatchedGuest, 'guest'>[], node?: string): Guest[] {
+  const declared = new Set(matched.flatMap((m) => (m.guest ? [m.guest.vmid] : [])));
+  return inventory.guests.filter((g) => !g.template && !declared.has(g.vmid) && (node === undefined || g.node === node));
+}
+
+/**
  * The backups whose VMID no node runs and no matched guest claims, by VMID (newest backup first
  * within each, VMIDs with the newest backup first). They are what is left of a guest nobody
  * declares, or of a declared one Lifeboat could not name with certainty.

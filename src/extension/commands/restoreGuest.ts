@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import {
-  declaredGuests, LifeboatError, backupsOf, formatTime, gib, matchGuests, parseVmid, planGuestRestore, restoreAftermath,
+  declaredGuests, LifeboatError, backupsOf, formatTime, gib, matchGuests, parseVmid, planGuestRestore, restoreAftermath, undeclaredGuests,
   type Backup, type EnvironmentConfig, type Guest, type GuestRestoreRequest, type Inventory,
 } from '../../core';
 import { sleep } from '../../adapters/net/probe';
@@ -106,8 +106,12 @@ async function wizard(s: Services, inventory: Inventory): Promise<GuestRestoreRe
     if (!envPick) return undefined;
     candidates = envPick.guests;
   } else {
-    const declaredIn = new Map(envs.flatMap((e) => declaredGuests(e).map((g) => [g.name, e.name] as const)));
-    candidates = inventory.guests.filter((g) => !g.template).map((g) => ({ vmid: g.vmid, node: g.node, name: g.name, guest: g, environment: declaredIn.get(g.name ?? '') }));
+    // One environment: its guests (lost ones with backups included), then every other guest the nodes run.
+    const only = envs[0];
+    candidates = only ? guestsOf(only, envs, inventory) : [];
+    candidates.push(...undeclaredGuests(inventory, matchGuests(envs.flatMap(declaredGuests), inventory))
+      .filter((g) => !candidates.some((c) => c.vmid === g.vmid))
+      .map((g): WizardGuest => ({ vmid: g.vmid, node: g.node, name: g.name, guest: g, environment: undefined })));
   }
   const guestPick = await vscode.window.showQuickPick(
     candidates.map((c) => {
@@ -156,8 +160,7 @@ function guestsOf(env: EnvironmentConfig, envs: readonly EnvironmentConfig[], in
     else if (declared && vmid !== undefined && backups.length > 0) out.push({ vmid, node: declared.node, name: declared.name, guest: undefined, environment: env.name });
   }
   if (env.defaultNode) {
-    const declaredVmids = new Set(matchGuests(envs.flatMap(declaredGuests), inventory).map((m) => m.guest?.vmid).filter((v) => v !== undefined));
-    for (const g of inventory.guests.filter((x) => x.node === env.defaultNode && !x.template && !declaredVmids.has(x.vmid))) {
+    for (const g of undeclaredGuests(inventory, matchGuests(envs.flatMap(declaredGuests), inventory), env.defaultNode)) {
       out.push({ vmid: g.vmid, node: g.node, name: g.name, guest: g, environment: undefined });
     }
   }

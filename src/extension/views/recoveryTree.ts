@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  backupsOf, declaredGuests, guestRpoHours, homelabNodes, matchGuests, newestBackup, orphanBackups, restoreNodeFor, usableBackups,
+  backupsOf, declaredGuests, guestRpoHours, homelabNodes, matchGuests, newestBackup, orphanBackups, restoreNodeFor, undeclaredGuests, usableBackups,
   type Backup, type DeclaredGuest, type DiscoveryProblem, type EnvironmentConfig, type Guest, type Inventory, type MatchedGuest, type OrphanBackups,
 } from '../../core';
 import type { DiscoveryService } from '../discoveryService';
@@ -168,8 +168,7 @@ export class RecoveryTreeProvider extends DisposableOwner implements vscode.Tree
     // Guests on this node that no environment declares (a restored copy, a hand-made VM) are shown
     // under the environment whose default node this is.
     if (element.env.defaultNode === element.name) {
-      const declaredVmids = new Set(everyMatch.map((m) => m.guest?.vmid).filter((v) => v !== undefined));
-      for (const g of inventory.guests.filter((x) => x.node === element.name && !declaredVmids.has(x.vmid) && !x.template)) {
+      for (const g of undeclaredGuests(inventory, everyMatch, element.name)) {
         out.push(this.guestNode(element, parentId, { declared: undefined, guest: g, backups: backupsOf(inventory, g.vmid), vmid: g.vmid, vmidSource: 'node', candidateVmids: [] }, inventory, rpoOf(g.vmid, g.node)));
       }
     }

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { LifeboatError } from '../../../../src/core/errors';
-import { backupDay, chooseBackup, isStale, matchGuests, orphanBackups, restoreNodeFor, rpoHoursFor, usableBackups } from '../../../../src/core/inventory/backups';
+import { backupDay, chooseBackup, isStale, matchGuests, orphanBackups, restoreNodeFor, rpoHoursFor, undeclaredGuests, usableBackups } from '../../../../src/core/inventory/backups';
 import { loadInventory } from '../../../../src/core/inventory/load';
 import type { Backup, Inventory } from '../../../../src/core/inventory/model';
 import type { DeclaredGuest } from '../../../../src/core/model/environment';
@@ -254,6 +254,16 @@ describe('inventory/backups decisions', () => {
       const betaDown = { ...inv, nodes: inv.nodes.map((n) => (n.node === 'beta' ? { ...n, reachable: false } : n)) };
       assert.equal(restoreNodeFor('beta', shared, betaDown), shared.node, 'a node that could not be read');
       assert.equal(restoreNodeFor(undefined, shared, inv), shared.node);
+    });
+  });
+
+  describe('undeclaredGuests', () => {
+    it('the guests no declared guest matches, templates left out, on one node or all', () => {
+      const matched = matchGuests([declared('gitea', 'vm'), declared('postgres', 'container')], inv);
+      assert.deepEqual(undeclaredGuests(inv, matched).map((g) => g.vmid), [122, 201, 202]);
+      assert.deepEqual(undeclaredGuests(inv, matched, 'alpha').map((g) => g.vmid), [122]);
+      const withTemplate = { guests: [...inv.guests, { ...inv.guests[0]!, vmid: 9000, name: 'tpl', template: true }] };
+      assert.ok(!undeclaredGuests(withTemplate, matched).some((g) => g.vmid === 9000));
     });
   });
 
