@@ -3,7 +3,7 @@
 // the protected one), lab → beta with sandbox "never backed up" and k3s-test's old backups.
 // Screenshot: test-results/ui-lab-explorer-backups.png
 import assert from 'node:assert/strict';
-import { expand, openLifeboat, row, rows, until, widenSidebar } from './lib.mjs';
+import { expand, openLifeboat, row, rows, settledScreenshot, until, widenSidebar } from './lib.mjs';
 
 export const timeout = 240_000;
 
@@ -32,9 +32,7 @@ export async function run({ page, open, screenshot }) {
   await row(page, 'sandbox').waitFor({ timeout: 60_000 });
   // k3s-test: only old lzo backups on local in a fresh lab (its newest one is stale: warning).
   await expand(page, 'k3s-test');
-  await page.mouse.move(1300, 800);
-  await page.waitForTimeout(1000);
-  await screenshot('explorer-backups');
+  await settledScreenshot(page, screenshot, 'explorer-backups');
 
   const all = await rows(page);
   const gitea = all.find((r) => r.label === 'gitea');

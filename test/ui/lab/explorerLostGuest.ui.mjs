@@ -8,7 +8,7 @@
 // is not run: in the lab its reachability check fails for a lost guest — see the work package's report.)
 // Screenshot: test-results/ui-lab-explorer-lost-guest.png
 import assert from 'node:assert/strict';
-import { chooseMenuItem, dialog, expand, openLifeboat, row, rows, until, widenSidebar } from './lib.mjs';
+import { chooseMenuItem, dialog, expand, openLifeboat, row, rows, settledScreenshot, until, widenSidebar } from './lib.mjs';
 
 export const timeout = 300_000;
 
@@ -36,9 +36,7 @@ export async function run({ page, open, screenshot, lab }) {
     await until(async () => /missing — restorable from backup/.test((await postgres.innerText().catch(() => '')) ?? ''), 120_000, 'postgres shown as missing, restorable');
     await expand(page, 'Backups without a guest');
     await expand(page, 'VMID 132');
-    await page.mouse.move(1300, 800);
-    await page.waitForTimeout(1000);
-    await screenshot('explorer-lost-guest');
+    await settledScreenshot(page, screenshot, 'explorer-lost-guest');
 
     const all = await rows(page);
     const p = all.find((r) => r.label === 'postgres');

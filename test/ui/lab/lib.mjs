@@ -14,6 +14,16 @@ export async function openLifeboat(page) {
   return sidebar;
 }
 
+/**
+ * Takes a screenshot once the pointer is off the tree (no hover tooltip or highlight) and the
+ * view has settled. @param {Page} page @param {(name: string) => Promise<string>} screenshot @param {string} name
+ */
+export async function settledScreenshot(page, screenshot, name) {
+  await page.mouse.move(1300, 800);
+  await page.waitForTimeout(1000);
+  return screenshot(name);
+}
+
 /** Widens the side bar by dragging the sash on its right edge, so that descriptions are not cut. @param {Page} page @param {number} width */
 export async function widenSidebar(page, width) {
   const bar = await page.locator('.part.sidebar').boundingBox();

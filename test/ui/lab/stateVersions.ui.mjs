@@ -8,7 +8,7 @@
 // Screenshots: test-results/ui-lab-state-versions.png, ui-lab-state-menu.png, ui-lab-state-diff.png,
 // ui-lab-state-diff-summary.png
 import assert from 'node:assert/strict';
-import { chooseMenuItem, expand, openLifeboat, rows, toast, until, widenSidebar } from './lib.mjs';
+import { chooseMenuItem, expand, openLifeboat, rows, settledScreenshot, toast, until, widenSidebar } from './lib.mjs';
 
 export const timeout = 240_000;
 
@@ -26,9 +26,7 @@ export async function run({ page, open, screenshot }) {
     const children = all.slice(start + 1).filter((r) => r.level === all[start].level + 1);
     return children.length >= 5 && children.some((c) => /serial \d+/.test(c.description)) ? children : undefined;
   }, 90_000, 'the state versions of prod');
-  await page.mouse.move(1300, 800);
-  await page.waitForTimeout(800);
-  await screenshot('state-versions');
+  await settledScreenshot(page, screenshot, 'state-versions');
 
   for (const v of versions) assert.match(v.label, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, `version label ${v.label}`);
   const current = versions.filter((v) => /\bcurrent\b/.test(v.description));
