@@ -5,9 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { english, runPlan, type Message, type Plan, type RunReport, type RunOptions } from '../../core';
-import { errorText, planLines, render } from '../../shared/reportText';
 import { saveReport } from '../../shared/reportData';
-import { reportMarkdown } from '../../shared/reportText';
+import { errorText, planLines, render, reportMarkdown } from '../../shared/reportText';
 import type { Services } from '../services';
 import { confirmDefaultNo } from './confirm';
 
